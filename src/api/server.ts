@@ -1,0 +1,24 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AppContext } from '../core/context.js';
+
+/** An API module: registers its routes on the shared server. */
+export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void> | void;
+
+const ROUTE_MODULES: RouteModule[] = [healthRoutes];
+
+export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: ctx.logger, bodyLimit: ctx.config.xmlBodyLimit }) as unknown as FastifyInstance;
+  for (const register of ROUTE_MODULES) await register(app, ctx);
+  return app;
+}
+
+function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get('/healthz', async (_req, reply) => {
+    try {
+      await ctx.database.raw.query('select 1');
+      return { status: 'ok' };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable' });
+    }
+  });
+}

@@ -1,0 +1,44 @@
+import type { Tx } from '../../core/db/database.js';
+import type { Caller } from '../../tenancy/caller.js';
+import type { ServiceChangeAction } from './schema.js';
+
+export interface ServiceChange {
+  action: ServiceChangeAction;
+  customerId: number;
+  userId?: number | null;
+  serviceId?: number | null;
+  customerServiceId?: number | null;
+  userServiceId?: number | null;
+  instanceId?: number | null;
+  instanceName?: string | null;
+  planCode?: string | null;
+  planName?: string | null;
+  sku?: string | null;
+  /** Exact decimal as a string; 1 unless the change says otherwise. */
+  quantity?: string;
+  details?: Record<string, unknown>;
+}
+
+/** Appends one row to the service-change ledger, inside the transaction of the change itself. */
+export async function recordServiceChange(tx: Tx, caller: Caller, change: ServiceChange): Promise<void> {
+  await tx
+    .insertInto('service_changes')
+    .values({
+      action: change.action,
+      actor_user_id: caller.userId,
+      actor_name: caller.userName,
+      customer_id: change.customerId,
+      user_id: change.userId ?? null,
+      service_id: change.serviceId ?? null,
+      customer_service_id: change.customerServiceId ?? null,
+      user_service_id: change.userServiceId ?? null,
+      instance_id: change.instanceId ?? null,
+      instance_name: change.instanceName ?? null,
+      plan_code: change.planCode ?? null,
+      plan_name: change.planName ?? null,
+      sku: change.sku ?? null,
+      quantity: change.quantity ?? '1',
+      details: JSON.stringify(change.details ?? {}),
+    })
+    .execute();
+}

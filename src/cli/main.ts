@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../core/config.js';
+import { DatabaseOpenError } from '../core/db/database.js';
+import { DomainError } from '../core/errors.js';
+import { registerCoreCommands } from './core-commands.js';
+import { registerTenancyCommands } from './tenancy-commands.js';
+
+/** Every command group of the CLI; each module adds its own. */
+const COMMAND_GROUPS = [registerCoreCommands, registerTenancyCommands];
+
+export function buildProgram(): Command {
+  const program = new Command('tenantry')
+    .description('Tenantry: service provisioning and billing for MSPs (CortexAPI- and Atria External API-compatible)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of COMMAND_GROUPS) register(program);
+  return program;
+}
+
+/** Known failures print one clear line and exit non-zero; nothing else prints a stack trace either. */
+export function reportError(e: unknown): number {
+  if (e instanceof CommanderError) return e.exitCode;
+  if (e instanceof ConfigError || e instanceof DatabaseOpenError) {
+    console.error(`tenantry: ${e.message}`);
+    return 2;
+  }
+  if (e instanceof DomainError) {
+    console.error(`tenantry: ${e.message}`);
+    return 1;
+  }
+  console.error(`tenantry: ${(e as Error)?.message ?? String(e)}`);
+  if (process.env.TENANTRY_DEBUG) console.error(e);
+  return 1;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  process.exitCode = reportError(e);
+}

@@ -1,0 +1,39 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { DB } from './database.js';
+import { tenancyMigration } from '../../tenancy/schema.js';
+import { catalogMigration } from '../../catalog/schema.js';
+import { servicesMigration } from '../../services/schema.js';
+import { provisioningMigration } from '../../provisioning/schema.js';
+import { ledgerMigration } from '../../billing/ledger/schema.js';
+
+/**
+ * Forward-only, versioned migrations. Append new entries; never edit a released one.
+ * Names sort in the order they run.
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_tenancy': tenancyMigration,
+  '0002_catalog': catalogMigration,
+  '0003_services': servicesMigration,
+  '0004_provisioning': provisioningMigration,
+  '0005_service_changes': ledgerMigration,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  }
+}
+
+export interface MigrationOutcome {
+  applied: string[];
+}
+
+export async function migrateToLatest(db: DB): Promise<MigrationOutcome> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(), migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message}`);
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}

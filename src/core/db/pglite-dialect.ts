@@ -1,0 +1,131 @@
+import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
+import {
+  CompiledQuery,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+
+/*
+ * PGlite has a single session. A Kysely transaction must therefore run inside
+ * pglite.transaction(), which holds PGlite's transaction lock: any other query from
+ * elsewhere in the process waits until the transaction ends instead of silently
+ * running inside it (stack-notes.md).
+ */
+
+interface OpenTransaction {
+  tx: PGliteTransaction;
+  finish: (commit: boolean) => void;
+  done: Promise<unknown>;
+}
+
+class PGliteConnection implements DatabaseConnection {
+  private open: OpenTransaction | undefined;
+
+  constructor(private readonly pglite: PGlite) {}
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const target = this.open?.tx ?? this.pglite;
+    // Parameterless SQL goes through the simple protocol so migrations may hold several statements.
+    const result =
+      compiled.parameters.length === 0
+        ? ((await target.exec(compiled.sql)).at(-1) ?? { rows: [], affectedRows: 0 })
+        : await target.query<R>(compiled.sql, compiled.parameters as unknown[]);
+    const affected = result.affectedRows;
+    return {
+      rows: result.rows as R[],
+      ...(affected !== undefined && /^\s*(insert|update|delete|merge)/i.test(compiled.sql)
+        ? { numAffectedRows: BigInt(affected) }
+        : {}),
+    };
+  }
+
+  async *streamQuery<R>(compiled: CompiledQuery, chunkSize = 1000): AsyncIterableIterator<QueryResult<R>> {
+    // No server-side streaming in PGlite: a cursor fetched in chunks keeps memory flat.
+    const ownTransaction = this.open === undefined;
+    if (ownTransaction) await this.begin();
+    const tx = this.open!.tx;
+    const cursor = `kysely_stream_${Math.random().toString(36).slice(2)}`;
+    let failed = false;
+    try {
+      await tx.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${compiled.sql}`, compiled.parameters as unknown[]);
+      for (;;) {
+        const chunk = await tx.query<R>(`FETCH ${Math.max(1, chunkSize)} FROM ${cursor}`);
+        if (chunk.rows.length === 0) break;
+        yield { rows: chunk.rows };
+      }
+      await tx.query(`CLOSE ${cursor}`);
+    } catch (e) {
+      failed = true;
+      throw e;
+    } finally {
+      if (ownTransaction) await this.end(!failed);
+    }
+  }
+
+  async begin(): Promise<void> {
+    if (this.open) throw new Error('PGlite connection already has an open transaction');
+    let ready!: (tx: PGliteTransaction) => void;
+    const started = new Promise<PGliteTransaction>((resolve) => (ready = resolve));
+    let finish!: (commit: boolean) => void;
+    const decision = new Promise<boolean>((resolve) => (finish = resolve));
+    const done = this.pglite
+      .transaction(async (tx) => {
+        ready(tx);
+        if (!(await decision)) await tx.rollback();
+      })
+      .catch((e) => e);
+    const tx = await Promise.race([started, done.then((e) => Promise.reject(e))]);
+    this.open = { tx, finish, done };
+  }
+
+  async end(commit: boolean): Promise<void> {
+    const open = this.open;
+    if (!open) throw new Error('no open PGlite transaction');
+    this.open = undefined;
+    open.finish(commit);
+    const outcome = await open.done;
+    if (outcome instanceof Error && commit) throw outcome;
+  }
+}
+
+class PGliteDriver implements Driver {
+  constructor(private readonly pglite: PGlite) {}
+  async init(): Promise<void> {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new PGliteConnection(this.pglite);
+  }
+  async beginTransaction(connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
+    await (connection as PGliteConnection).begin();
+  }
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as PGliteConnection).end(true);
+  }
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as PGliteConnection).end(false);
+  }
+  async releaseConnection(): Promise<void> {}
+  async destroy(): Promise<void> {}
+}
+
+export class PGliteDialect implements Dialect {
+  constructor(private readonly pglite: PGlite) {}
+  createAdapter() {
+    return new PostgresAdapter();
+  }
+  createDriver(): Driver {
+    return new PGliteDriver(this.pglite);
+  }
+  createIntrospector(db: Kysely<any>) {
+    return new PostgresIntrospector(db);
+  }
+  createQueryCompiler() {
+    return new PostgresQueryCompiler();
+  }
+}

@@ -1,0 +1,84 @@
+import type { AppContext } from '../core/context.js';
+import { inTransaction } from '../core/db/database.js';
+import type { Caller } from '../tenancy/caller.js';
+import { createCustomer, findCustomer, type Customer } from '../tenancy/customer.service.js';
+import { createUser, getUser } from '../tenancy/user.service.js';
+import { provisionCustomerService, provisionUserService } from '../services/service-assignment.service.js';
+
+interface DemoCustomer {
+  fullname: string;
+  domain: string;
+  reseller?: boolean;
+  billingId: string;
+  parent?: string;
+  users: string[];
+  services: { code: string; plan?: string; userPlans?: string[]; users?: Record<string, string[]> }[];
+}
+
+/** A small reseller tree, so a new operator sees customers, users and services at once. */
+const DEMO: DemoCustomer[] = [
+  { fullname: 'Northwind Reseller', domain: 'northwind.example', reseller: true, billingId: '0', users: ['nwadmin'], services: [] },
+  {
+    fullname: 'Fabrikam Incorporated',
+    domain: 'fabrikam.example',
+    parent: 'Northwind Reseller',
+    billingId: '29683490',
+    users: ['alice', 'bob', 'carol'],
+    services: [
+      { code: 'HE', plan: 'Basic', userPlans: ['Ex10 Basic', 'Ex10 Full'], users: { alice: ['Ex10 Full'], bob: ['Ex10 Basic'], carol: ['Ex10 Basic'] } },
+      { code: 'FSS', plan: 'FULL', userPlans: ['Full', 'Read'], users: { alice: ['Full'], bob: ['Read'] } },
+    ],
+  },
+  {
+    fullname: 'Adventure Works',
+    domain: 'adventure-works.example',
+    parent: 'Northwind Reseller',
+    billingId: '29683491',
+    users: ['dave', 'erin'],
+    services: [{ code: 'HE', plan: 'Standard', userPlans: ['Ex10 Basic'], users: { dave: ['Ex10 Basic'], erin: ['Ex10 Basic'] } }],
+  },
+  {
+    fullname: 'Tailspin Toys',
+    domain: 'tailspin.example',
+    billingId: '29683492',
+    users: ['frank'],
+    services: [{ code: 'HostedAppsandDesktops', userPlans: ['Desktops', 'Office Apps'], users: { frank: ['Desktops', 'Office Apps'] } }],
+  },
+];
+
+export async function loadDemo(ctx: AppContext, caller: Caller): Promise<string> {
+  let created = 0;
+  for (const d of DEMO) {
+    if (await findCustomer(ctx.db, caller, { fullname: d.fullname })) continue;
+    await inTransaction(ctx.db, async (tx) => {
+      const { customer } = await createCustomer(tx, caller, {
+        fullname: d.fullname,
+        contactName: 'Demo Contact',
+        contactEmail: `contact@${d.domain}`,
+        primaryDomain: d.domain,
+        billingId: d.billingId,
+        accountCode: `ACC-${d.billingId}`,
+        isReseller: Boolean(d.reseller),
+        ...(d.parent ? { parent: { fullname: d.parent } } : {}),
+      });
+      for (const u of d.users) await createUser(tx, caller, customer, { name: u, firstName: u[0]!.toUpperCase() + u.slice(1), lastName: 'Demo', password: { password: 'Demo-Passw0rd!' } });
+      await provisionServices(tx, caller, customer, d);
+    });
+    created++;
+  }
+  return created ? `demo data loaded: ${created} customers with users and services` : 'demo data already present';
+}
+
+async function provisionServices(tx: Parameters<typeof createUser>[0], caller: Caller, customer: Customer, d: DemoCustomer): Promise<void> {
+  for (const s of d.services) {
+    await provisionCustomerService(tx, caller, customer, {
+      service: { name: s.code },
+      ...(s.plan ? { plan: { name: s.plan } } : {}),
+      userPlans: (s.userPlans ?? []).map((p) => ({ plan: { fullname: p }, enabled: true })),
+    });
+    for (const [userName, plans] of Object.entries(s.users ?? {})) {
+      const user = await getUser(tx, caller, customer, { name: userName });
+      await provisionUserService(tx, caller, customer, user, { service: { name: s.code }, userPlans: plans.map((p) => ({ fullname: p })) });
+    }
+  }
+}

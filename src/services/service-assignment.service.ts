@@ -1,0 +1,357 @@
+import type { Executor, Tx } from '../core/db/database.js';
+import { DomainError } from '../core/errors.js';
+import { createRequest } from '../provisioning/requests.js';
+import { recordServiceChange } from '../billing/ledger/record-change.js';
+import { requirePermission, type Caller } from '../tenancy/caller.js';
+import type { Customer } from '../tenancy/customer.service.js';
+import type { User } from '../tenancy/user.service.js';
+import {
+  customerPlans, getCustomerPlan, getService, getUserPlan, userPlans,
+  type CustomerPlan, type NamedRef, type Service, type UserPlan,
+} from '../catalog/catalog.service.js';
+import type { ProvisioningStatus } from '../core/statuses.js';
+
+export interface UserPlanOffer {
+  plan: NamedRef;
+  enabled?: boolean;
+  /** null = Unlimited. */
+  userLimit?: number | null;
+}
+
+export interface CustomerServiceInput {
+  service: NamedRef;
+  version?: string;
+  plan?: NamedRef;
+  enabled?: boolean;
+  userLimit?: number | null;
+  isBilled?: boolean;
+  properties?: Record<string, string>;
+  userPlans?: UserPlanOffer[];
+}
+
+export interface CustomerServiceView {
+  id: number;
+  customerId: number;
+  service: Service;
+  plan: CustomerPlan | undefined;
+  version: string | null;
+  enabled: boolean;
+  userLimit: number | null;
+  isBilled: boolean;
+  approvalPending: boolean;
+  status: ProvisioningStatus;
+  properties: Record<string, string>;
+  userPlans: { plan: UserPlan; enabled: boolean; userLimit: number | null; used: number }[];
+  usersWithService: number;
+}
+
+const ACTIVE: ProvisioningStatus[] = ['Requested', 'InProgress', 'Provisioned', 'Failed', 'Pending'];
+
+/** Customer services of one customer (already scoped by the caller when it was loaded). */
+export async function customerServicesOf(db: Executor, customer: Customer, serviceRef?: NamedRef): Promise<CustomerServiceView[]> {
+  let q = db.selectFrom('customer_services').selectAll().where('customer_id', '=', customer.id);
+  if (serviceRef) q = q.where('service_id', '=', (await getService(db, serviceRef)).id);
+  const rows = await q.orderBy('id').execute();
+  return Promise.all(rows.map((row) => viewOf(db, row)));
+}
+
+async function viewOf(db: Executor, row: Awaited<ReturnType<typeof loadRow>>): Promise<CustomerServiceView> {
+  const service = await getService(db, { id: row.service_id });
+  const plans = await customerPlans(db, service.id);
+  const offers = await db
+    .selectFrom('customer_service_user_plans')
+    .selectAll()
+    .where('customer_service_id', '=', row.id)
+    .execute();
+  const uplans = await userPlans(db, service.id);
+  const usage = await db
+    .selectFrom('user_services')
+    .select(['user_plan_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('customer_service_id', '=', row.id)
+    .where('status', 'in', ACTIVE)
+    .groupBy('user_plan_id')
+    .execute();
+  const users = await db
+    .selectFrom('user_services')
+    .select((eb) => eb.fn.count<number>('user_id').distinct().as('n'))
+    .where('customer_service_id', '=', row.id)
+    .where('status', 'in', ACTIVE)
+    .executeTakeFirstOrThrow();
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    service,
+    plan: plans.find((p) => p.id === row.customer_plan_id),
+    version: row.version,
+    enabled: row.enabled,
+    userLimit: row.user_limit,
+    isBilled: row.is_billed,
+    approvalPending: row.approval_pending,
+    status: row.status,
+    properties: row.properties,
+    userPlans: offers
+      .map((o) => ({
+        plan: uplans.find((p) => p.id === o.user_plan_id)!,
+        enabled: o.enabled,
+        userLimit: o.user_limit,
+        used: Number(usage.find((u) => u.user_plan_id === o.user_plan_id)?.n ?? 0),
+      }))
+      .sort((a, b) => a.plan.id - b.plan.id),
+    usersWithService: Number(users.n),
+  };
+}
+
+function loadRow(db: Executor, id: number) {
+  return db.selectFrom('customer_services').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+/**
+ * Provisions a service to a customer, or changes it when it is already there.
+ * Without a plan the first customer plan is used (seed 002: "the first customer plan is
+ * automatically provisioned by default"). Returns undefined requestId when nothing changed.
+ */
+export async function provisionCustomerService(
+  tx: Tx,
+  caller: Caller,
+  customer: Customer,
+  input: CustomerServiceInput,
+): Promise<{ customerService: CustomerServiceView; requestId: number | undefined }> {
+  requirePermission(caller, 'Manage Services');
+  const service = await getService(tx, input.service);
+  const existing = await tx.selectFrom('customer_services').selectAll().where('customer_id', '=', customer.id).where('service_id', '=', service.id).executeTakeFirst();
+  const plans = await customerPlans(tx, service.id);
+  const plan = input.plan ? await getCustomerPlan(tx, service, input.plan) : existing ? plans.find((p) => p.id === existing.customer_plan_id) : plans[0];
+  const reprovision = existing !== undefined && existing.status === 'NotProvisioned';
+  const values = {
+    customer_plan_id: plan?.id ?? null,
+    version: input.version ?? existing?.version ?? service.version,
+    enabled: input.enabled ?? existing?.enabled ?? true,
+    user_limit: input.userLimit !== undefined ? input.userLimit : existing?.user_limit ?? null,
+    is_billed: input.isBilled ?? existing?.is_billed ?? true,
+    properties: JSON.stringify({ ...(existing?.properties ?? {}), ...(input.properties ?? {}) }),
+  };
+  let row;
+  let changed = reprovision || existing === undefined;
+  if (existing === undefined) {
+    row = await tx.insertInto('customer_services').values({ customer_id: customer.id, service_id: service.id, status: 'Requested', ...values }).returningAll().executeTakeFirstOrThrow();
+    await recordServiceChange(tx, caller, { action: 'customer_service_added', customerId: customer.id, serviceId: service.id, customerServiceId: row.id, planCode: plan?.name ?? null, planName: plan?.fullname ?? null, sku: plan?.sku ?? service.sku });
+  } else {
+    const before = { customer_plan_id: existing.customer_plan_id, version: existing.version, enabled: existing.enabled, user_limit: existing.user_limit, is_billed: existing.is_billed, properties: JSON.stringify(existing.properties) };
+    changed ||= (Object.keys(values) as (keyof typeof values)[]).some((k) => before[k] !== values[k]);
+    row = changed
+      ? await tx.updateTable('customer_services').set({ ...values, ...(reprovision ? { status: 'Requested' as const } : {}), modified_at: new Date() }).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow()
+      : existing;
+    if (reprovision) {
+      await recordServiceChange(tx, caller, { action: 'customer_service_added', customerId: customer.id, serviceId: service.id, customerServiceId: row.id, planCode: plan?.name ?? null, planName: plan?.fullname ?? null, sku: plan?.sku ?? service.sku });
+    } else if (existing.customer_plan_id !== values.customer_plan_id) {
+      await recordServiceChange(tx, caller, { action: 'customer_service_plan_changed', customerId: customer.id, serviceId: service.id, customerServiceId: row.id, planCode: plan?.name ?? null, planName: plan?.fullname ?? null, sku: plan?.sku ?? service.sku });
+    }
+  }
+  if (input.userPlans) changed = (await offerUserPlans(tx, service, row.id, input.userPlans)) || changed;
+  const requestId = changed
+    ? await createRequest(tx, caller, {
+        entity: 'customer_service',
+        entityId: row.id,
+        customerId: customer.id,
+        action: existing === undefined || reprovision ? 'provision' : 'update',
+        desired: { service: service.code, plan: plan?.name ?? null },
+      })
+    : undefined;
+  return { customerService: await viewOf(tx, row), requestId };
+}
+
+async function offerUserPlans(tx: Tx, service: Service, customerServiceId: number, offers: UserPlanOffer[]): Promise<boolean> {
+  let changed = false;
+  for (const offer of offers) {
+    const plan = await getUserPlan(tx, service, offer.plan);
+    const current = await tx.selectFrom('customer_service_user_plans').selectAll().where('customer_service_id', '=', customerServiceId).where('user_plan_id', '=', plan.id).executeTakeFirst();
+    // seed 002: a userpackage must say <enabled>True</enabled>, otherwise it is disabled by default.
+    const enabled = offer.enabled ?? current?.enabled ?? false;
+    const userLimit = offer.userLimit !== undefined ? offer.userLimit : current?.user_limit ?? null;
+    if (current && current.enabled === enabled && current.user_limit === userLimit) continue;
+    changed = true;
+    await tx
+      .insertInto('customer_service_user_plans')
+      .values({ customer_service_id: customerServiceId, user_plan_id: plan.id, enabled, user_limit: userLimit })
+      .onConflict((oc) => oc.columns(['customer_service_id', 'user_plan_id']).doUpdateSet({ enabled, user_limit: userLimit }))
+      .execute();
+  }
+  return changed;
+}
+
+/** De-provisions a customer service and, with it, the service of every user that has it. */
+export async function deprovisionCustomerService(tx: Tx, caller: Caller, customer: Customer, serviceRef: NamedRef): Promise<number> {
+  requirePermission(caller, 'Manage Services');
+  const service = await getService(tx, serviceRef);
+  const row = await tx.selectFrom('customer_services').selectAll().where('customer_id', '=', customer.id).where('service_id', '=', service.id).executeTakeFirst();
+  if (!row) throw new DomainError('InvalidService', `Service '${service.code}' is not provisioned to customer '${customer.name}'.`);
+  const userServices = await tx.selectFrom('user_services').innerJoin('users', 'users.id', 'user_services.user_id').select(['user_services.id', 'user_services.user_id']).where('customer_service_id', '=', row.id).where('user_services.status', 'in', ACTIVE).execute();
+  for (const us of userServices) {
+    await recordServiceChange(tx, caller, { action: 'user_service_removed', customerId: customer.id, userId: us.user_id, serviceId: service.id, customerServiceId: row.id, userServiceId: us.id, quantity: '0' });
+  }
+  await tx.updateTable('user_services').set({ status: 'Requested', modified_at: new Date() }).where('customer_service_id', '=', row.id).where('status', 'in', ACTIVE).execute();
+  await tx.updateTable('customer_services').set({ status: 'Requested', modified_at: new Date() }).where('id', '=', row.id).execute();
+  await recordServiceChange(tx, caller, { action: 'customer_service_removed', customerId: customer.id, serviceId: service.id, customerServiceId: row.id, quantity: '0' });
+  return createRequest(tx, caller, {
+    entity: 'customer_service',
+    entityId: row.id,
+    customerId: customer.id,
+    action: 'deprovision',
+    desired: { service: service.code, userServiceIds: userServices.map((u) => u.id) },
+  });
+}
+
+export interface UserServiceInput {
+  service: NamedRef;
+  /** User plans to hold; empty = the service's default (first enabled) plan. */
+  userPlans?: NamedRef[];
+  enabled?: boolean;
+  properties?: Record<string, string>;
+}
+
+export interface UserServiceView {
+  id: number;
+  userId: number;
+  service: Service;
+  userPlan: UserPlan | undefined;
+  enabled: boolean;
+  status: ProvisioningStatus;
+  properties: Record<string, string>;
+}
+
+export async function userServicesOf(db: Executor, user: User, serviceRef?: NamedRef): Promise<UserServiceView[]> {
+  let q = db
+    .selectFrom('user_services')
+    .innerJoin('customer_services', 'customer_services.id', 'user_services.customer_service_id')
+    .selectAll('user_services')
+    .select('customer_services.service_id')
+    .where('user_services.user_id', '=', user.id);
+  if (serviceRef) q = q.where('customer_services.service_id', '=', (await getService(db, serviceRef)).id);
+  const rows = await q.orderBy('user_services.id').execute();
+  const out: UserServiceView[] = [];
+  for (const r of rows) {
+    const service = await getService(db, { id: r.service_id });
+    out.push({
+      id: r.id,
+      userId: r.user_id,
+      service,
+      userPlan: r.user_plan_id === null ? undefined : (await userPlans(db, service.id)).find((p) => p.id === r.user_plan_id),
+      enabled: r.enabled,
+      status: r.status,
+      properties: r.properties,
+    });
+  }
+  return out;
+}
+
+/**
+ * Provisions a service to a user. The customer must have the service, the user plan must be
+ * enabled for the customer, and the plan's and the service's user limits must not be exceeded.
+ */
+export async function provisionUserService(
+  tx: Tx,
+  caller: Caller,
+  customer: Customer,
+  user: User,
+  input: UserServiceInput,
+): Promise<{ requestId: number | undefined }> {
+  requirePermission(caller, 'Manage Services');
+  const service = await getService(tx, input.service);
+  if (!service.has_user_service) throw new DomainError('InvalidService', `Service '${service.code}' has no user service.`);
+  const cs = await tx.selectFrom('customer_services').selectAll().where('customer_id', '=', customer.id).where('service_id', '=', service.id).executeTakeFirst();
+  if (!cs || cs.status === 'NotProvisioned') {
+    throw new DomainError('InvalidService', `Service '${service.code}' is not provisioned to customer '${customer.name}'.`);
+  }
+  const offers = await tx.selectFrom('customer_service_user_plans').selectAll().where('customer_service_id', '=', cs.id).execute();
+  const all = await userPlans(tx, service.id);
+  const wanted: (UserPlan | undefined)[] = input.userPlans?.length
+    ? await Promise.all(input.userPlans.map((r) => getUserPlan(tx, service, r)))
+    : [all.find((p) => offers.some((o) => o.user_plan_id === p.id && o.enabled)) ?? (all.length ? undefined : undefined)];
+  if (all.length > 0 && wanted.some((p) => p === undefined)) {
+    throw new DomainError('InvalidService', `No user plan of service '${service.code}' is enabled for customer '${customer.name}'.`);
+  }
+  const current = await tx.selectFrom('user_services').selectAll().where('user_id', '=', user.id).where('customer_service_id', '=', cs.id).execute();
+  let firstRequest: number | undefined;
+  const single = service.user_plan_tag === 'userpackage';
+  for (const plan of wanted) {
+    if (plan) {
+      const offer = offers.find((o) => o.user_plan_id === plan.id);
+      if (!offer || !offer.enabled) {
+        throw new DomainError('InvalidService', `User plan '${plan.fullname}' is not enabled for service '${service.code}' of customer '${customer.name}'.`);
+      }
+    }
+    // HE holds one user package: a different package is a plan change, not a second mailbox.
+    const mine = current.find((c) => c.user_plan_id === (plan?.id ?? null)) ?? (single ? current[0] : undefined);
+    const active = mine !== undefined && mine.status !== 'NotProvisioned';
+    const planChange = active && mine!.user_plan_id !== (plan?.id ?? null);
+    if (!active || planChange) await assertWithinLimits(tx, service, cs, plan, offers);
+    const properties = JSON.stringify({ ...(mine?.properties ?? {}), ...(input.properties ?? {}) });
+    const enabled = input.enabled ?? mine?.enabled ?? true;
+    let id: number;
+    if (!mine) {
+      id = (await tx.insertInto('user_services').values({ user_id: user.id, customer_service_id: cs.id, user_plan_id: plan?.id ?? null, enabled, status: 'Requested', properties }).returning('id').executeTakeFirstOrThrow()).id;
+    } else {
+      const unchanged = active && !planChange && JSON.stringify(mine.properties) === properties && mine.enabled === enabled;
+      if (unchanged) continue;
+      id = mine.id;
+      await tx.updateTable('user_services').set({ user_plan_id: plan?.id ?? null, enabled, properties, status: 'Requested', modified_at: new Date() }).where('id', '=', id).execute();
+    }
+    const sku = plan?.sku ?? service.user_sku;
+    const action = !active ? 'user_service_added' : planChange ? 'user_service_plan_changed' : undefined;
+    if (action) await recordServiceChange(tx, caller, { action, customerId: customer.id, userId: user.id, serviceId: service.id, customerServiceId: cs.id, userServiceId: id, planCode: plan?.name ?? null, planName: plan?.fullname ?? null, sku });
+    const requestId = await createRequest(tx, caller, {
+      entity: 'user_service',
+      entityId: id,
+      customerId: customer.id,
+      action: active ? 'update' : 'provision',
+      desired: { service: service.code, userPlan: plan?.name ?? null },
+    });
+    firstRequest ??= requestId;
+  }
+  return { requestId: firstRequest };
+}
+
+async function assertWithinLimits(
+  tx: Tx,
+  service: Service,
+  cs: { id: number; user_limit: number | null },
+  plan: UserPlan | undefined,
+  offers: { user_plan_id: number; user_limit: number | null }[],
+): Promise<void> {
+  const count = async (planId?: number) => {
+    let q = tx.selectFrom('user_services').select((eb) => eb.fn.count<number>('user_id').distinct().as('n')).where('customer_service_id', '=', cs.id).where('status', 'in', ACTIVE);
+    if (planId !== undefined) q = q.where('user_plan_id', '=', planId);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  };
+  if (cs.user_limit !== null && (await count()) >= cs.user_limit) {
+    throw new DomainError('InvalidService', `The user limit (${cs.user_limit}) of service '${service.code}' has been reached.`);
+  }
+  const offer = plan && offers.find((o) => o.user_plan_id === plan.id);
+  if (plan && offer && offer.user_limit !== null && (await count(plan.id)) >= offer.user_limit) {
+    throw new DomainError('InvalidService', `The user limit (${offer.user_limit}) of user plan '${plan.fullname}' has been reached.`);
+  }
+}
+
+/** De-provisions a user's service (all its user plans). */
+export async function deprovisionUserService(tx: Tx, caller: Caller, customer: Customer, user: User, serviceRef: NamedRef): Promise<number> {
+  requirePermission(caller, 'Manage Services');
+  const service = await getService(tx, serviceRef);
+  const rows = await tx
+    .selectFrom('user_services')
+    .innerJoin('customer_services', 'customer_services.id', 'user_services.customer_service_id')
+    .select(['user_services.id', 'user_services.customer_service_id', 'user_services.status'])
+    .where('user_services.user_id', '=', user.id)
+    .where('customer_services.service_id', '=', service.id)
+    .execute();
+  if (rows.length === 0) throw new DomainError('InvalidService', `Service '${service.code}' is not provisioned to user '${user.name}'.`);
+  let first: number | undefined;
+  for (const r of rows) {
+    if (r.status !== 'NotProvisioned') {
+      await recordServiceChange(tx, caller, { action: 'user_service_removed', customerId: customer.id, userId: user.id, serviceId: service.id, customerServiceId: r.customer_service_id, userServiceId: r.id, quantity: '0' });
+    }
+    await tx.updateTable('user_services').set({ status: 'Requested', modified_at: new Date() }).where('id', '=', r.id).execute();
+    const id = await createRequest(tx, caller, { entity: 'user_service', entityId: r.id, customerId: customer.id, action: 'deprovision', desired: { service: service.code } });
+    first ??= id;
+  }
+  return first!;
+}

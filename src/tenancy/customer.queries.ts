@@ -1,0 +1,48 @@
+import type { Executor, Tx } from '../core/db/database.js';
+import { customerInScope, type Caller } from './caller.js';
+
+export interface CustomerRef {
+  id?: number;
+  name?: string;
+  fullname?: string;
+  billingid?: string;
+}
+
+export interface CustomerFilter extends CustomerRef {
+  primarydomain?: string;
+  status?: string;
+  /** Only direct children of this customer id. */
+  parentId?: number;
+}
+
+export function scopedCustomers(db: Executor, caller: Caller) {
+  return db.selectFrom('customers').where('customers.deleted_at', 'is', null).where(customerInScope(caller));
+}
+
+export function selectCustomerByRef(db: Executor, caller: Caller, ref: CustomerRef) {
+  let q = scopedCustomers(db, caller).selectAll('customers');
+  if (ref.id !== undefined) q = q.where('customers.id', '=', ref.id);
+  if (ref.name !== undefined) q = q.where((eb) => eb(eb.fn('lower', ['customers.name']), '=', ref.name!.toLowerCase()));
+  if (ref.fullname !== undefined) q = q.where((eb) => eb(eb.fn('lower', ['customers.fullname']), '=', ref.fullname!.toLowerCase()));
+  if (ref.billingid !== undefined) q = q.where('customers.billing_id', '=', ref.billingid);
+  return q;
+}
+
+export function selectCustomers(db: Executor, caller: Caller, filter: CustomerFilter) {
+  let q = selectCustomerByRef(db, caller, filter);
+  if (filter.primarydomain !== undefined) q = q.where((eb) => eb(eb.fn('lower', ['customers.primary_domain']), '=', filter.primarydomain!.toLowerCase()));
+  if (filter.status !== undefined) q = q.where('customers.status', '=', filter.status as never);
+  if (filter.parentId !== undefined) q = q.where('customers.parent_id', '=', filter.parentId);
+  return q.orderBy('customers.id');
+}
+
+/** Short codes already used that start with `prefix` (for collision suffixes). */
+export async function codesStartingWith(tx: Tx, prefix: string): Promise<string[]> {
+  const rows = await tx
+    .selectFrom('customers')
+    .select('name')
+    .where('deleted_at', 'is', null)
+    .where((eb) => eb(eb.fn('lower', ['name']), 'like', prefix.toLowerCase().replace(/[\\%_]/g, '\\$&') + '%'))
+    .execute();
+  return rows.map((r) => r.name);
+}

@@ -1,0 +1,259 @@
+import type { Executor, Tx } from '../core/db/database.js';
+import { DomainError, customerNotFound, must } from '../core/errors.js';
+import type { ProvisioningStatus } from '../core/statuses.js';
+import { createRequest } from '../provisioning/requests.js';
+import { recordServiceChange } from '../billing/ledger/record-change.js';
+import { pathInScope, requirePermission, type Caller } from './caller.js';
+import type { CustomersTable } from './schema.js';
+import { codesStartingWith, selectCustomerByRef, selectCustomers, type CustomerFilter, type CustomerRef } from './customer.queries.js';
+import { firstFreeCode, shortCodeFromFullname, SHORT_CODE_PATTERN } from './short-code.js';
+import type { Selectable } from 'kysely';
+
+export type CustomerRow = Selectable<CustomersTable>;
+
+export interface Customer {
+  id: number;
+  parentId: number | null;
+  path: string;
+  name: string;
+  fullname: string;
+  contactName: string;
+  contactEmail: string;
+  primaryDomain: string;
+  billingId: string | null;
+  accountCode: string | null;
+  address1: string | null;
+  address2: string | null;
+  country: string | null;
+  postcode: string | null;
+  email: string | null;
+  locationId: number | null;
+  status: ProvisioningStatus;
+  enabled: boolean;
+  isReseller: boolean;
+  billToParent: boolean;
+  properties: Record<string, string>;
+  createdAt: Date;
+  modifiedAt: Date;
+}
+
+export function toCustomer(row: CustomerRow): Customer {
+  return {
+    id: row.id,
+    parentId: row.parent_id,
+    path: row.path,
+    name: row.name,
+    fullname: row.fullname,
+    contactName: row.contact_name,
+    contactEmail: row.contact_email,
+    primaryDomain: row.primary_domain,
+    billingId: row.billing_id,
+    accountCode: row.account_code,
+    address1: row.address1,
+    address2: row.address2,
+    country: row.country,
+    postcode: row.postcode,
+    email: row.email,
+    locationId: row.location_id,
+    status: row.status,
+    enabled: row.enabled,
+    isReseller: row.is_reseller,
+    billToParent: row.bill_to_parent,
+    properties: row.properties,
+    createdAt: row.created_at,
+    modifiedAt: row.modified_at,
+  };
+}
+
+/** Fields a caller may set on a customer; undefined leaves a field as it is. */
+export interface CustomerFields {
+  fullname?: string;
+  contactName?: string;
+  contactEmail?: string;
+  primaryDomain?: string;
+  billingId?: string | null;
+  accountCode?: string | null;
+  address1?: string | null;
+  address2?: string | null;
+  country?: string | null;
+  postcode?: string | null;
+  email?: string | null;
+  locationId?: number | null;
+  enabled?: boolean;
+  isReseller?: boolean;
+  billToParent?: boolean;
+  properties?: Record<string, string>;
+}
+
+export interface NewCustomer extends CustomerFields {
+  name?: string;
+  parent?: CustomerRef;
+}
+
+export const INVALID_NEW_CUSTOMER_MESSAGE =
+  'Unable to create customer. A new customer must specify the name, fullname, contactname, contactemail and primarydomain.';
+
+export async function findCustomer(db: Executor, caller: Caller, ref: CustomerRef): Promise<Customer | undefined> {
+  const row = await selectCustomerByRef(db, caller, ref).orderBy('customers.id').executeTakeFirst();
+  return row && toCustomer(row);
+}
+
+/** Loads a customer in the caller's reach; a sibling's customer is reported exactly like a missing one. */
+export async function getCustomer(db: Executor, caller: Caller, ref: CustomerRef): Promise<Customer> {
+  return must(await findCustomer(db, caller, ref), () => customerNotFound(describeRef(ref)));
+}
+
+export async function findCustomers(db: Executor, caller: Caller, filter: CustomerFilter = {}): Promise<Customer[]> {
+  return (await selectCustomers(db, caller, filter).execute()).map(toCustomer);
+}
+
+export function describeRef(ref: CustomerRef): string {
+  return ref.name ?? ref.fullname ?? ref.billingid ?? (ref.id !== undefined ? String(ref.id) : '');
+}
+
+export async function createCustomer(tx: Tx, caller: Caller, input: NewCustomer): Promise<{ customer: Customer; requestId: number }> {
+  requirePermission(caller, 'Manage Customers');
+  const required = [input.fullname, input.contactName, input.contactEmail, input.primaryDomain];
+  if (required.some((v) => v === undefined || v.trim() === '')) {
+    throw new DomainError('InvalidNewCustomer', INVALID_NEW_CUSTOMER_MESSAGE);
+  }
+  const parent = input.parent ? await getCustomer(tx, caller, input.parent) : await getCustomer(tx, caller, { id: caller.customerId });
+  if (parent.parentId !== null && !parent.isReseller) {
+    throw new DomainError('CustomerError', `Customer '${parent.name}' is not a reseller and cannot have customers.`);
+  }
+  if (!pathInScope(caller, parent.path) || (!caller.subtree && parent.id === caller.customerId)) {
+    throw new DomainError('NotAuthorized', 'The user may not create customers here.');
+  }
+  const name = await chooseShortCode(tx, input.name, input.fullname!);
+  const inserted = await tx
+    .insertInto('customers')
+    .values({
+      parent_id: parent.id,
+      path: '',
+      depth: parent.path.split('/').filter(Boolean).length,
+      name,
+      fullname: input.fullname!.trim(),
+      contact_name: input.contactName!.trim(),
+      contact_email: input.contactEmail!.trim(),
+      primary_domain: input.primaryDomain!.trim(),
+      ...columnsOf(input),
+      status: 'Requested',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const row = await tx
+    .updateTable('customers')
+    .set({ path: `${parent.path}${inserted.id}/` })
+    .where('id', '=', inserted.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordServiceChange(tx, caller, { action: 'customer_created', customerId: row.id, quantity: '1' });
+  const requestId = await createRequest(tx, caller, { entity: 'customer', entityId: row.id, customerId: row.id, action: 'provision' });
+  return { customer: toCustomer(row), requestId };
+}
+
+async function chooseShortCode(tx: Tx, requested: string | undefined, fullname: string): Promise<string> {
+  if (requested !== undefined && requested.trim() !== '') {
+    const name = requested.trim();
+    if (!SHORT_CODE_PATTERN.test(name)) {
+      throw new DomainError('CustomerError', `The customer name '${name}' is not valid: use up to 32 letters, digits and '-'.`);
+    }
+    if ((await codesStartingWith(tx, name)).some((c) => c.toLowerCase() === name.toLowerCase())) {
+      throw new DomainError('CustomerError', `A customer with the name '${name}' already exists.`);
+    }
+    return name;
+  }
+  const base = shortCodeFromFullname(fullname);
+  return firstFreeCode(base, await codesStartingWith(tx, base));
+}
+
+function columnsOf(f: CustomerFields) {
+  const set: Partial<Record<keyof CustomersTable, unknown>> = {};
+  if (f.fullname !== undefined) set.fullname = f.fullname.trim();
+  if (f.contactName !== undefined) set.contact_name = f.contactName.trim();
+  if (f.contactEmail !== undefined) set.contact_email = f.contactEmail.trim();
+  if (f.primaryDomain !== undefined) set.primary_domain = f.primaryDomain.trim();
+  if (f.billingId !== undefined) set.billing_id = f.billingId;
+  if (f.accountCode !== undefined) set.account_code = f.accountCode;
+  if (f.address1 !== undefined) set.address1 = f.address1;
+  if (f.address2 !== undefined) set.address2 = f.address2;
+  if (f.country !== undefined) set.country = f.country;
+  if (f.postcode !== undefined) set.postcode = f.postcode;
+  if (f.email !== undefined) set.email = f.email;
+  if (f.locationId !== undefined) set.location_id = f.locationId;
+  if (f.enabled !== undefined) set.enabled = f.enabled;
+  if (f.isReseller !== undefined) set.is_reseller = f.isReseller;
+  if (f.billToParent !== undefined) set.bill_to_parent = f.billToParent;
+  if (f.properties !== undefined) set.properties = JSON.stringify(f.properties);
+  return set as Record<string, never>;
+}
+
+/**
+ * Updates a customer's details. Returns the provisioning request that pushes the change,
+ * or undefined when nothing changed (a GET → SET round trip is a no-op).
+ */
+export async function updateCustomer(tx: Tx, caller: Caller, ref: CustomerRef, fields: CustomerFields): Promise<{ customer: Customer; requestId: number | undefined }> {
+  const current = await getCustomer(tx, caller, ref);
+  if (current.id === caller.customerId && fields.enabled === false) {
+    throw new DomainError('NotAuthorized', 'A user cannot disable its own customer.');
+  }
+  if (fields.isReseller !== undefined || fields.billToParent !== undefined) requirePermission(caller, 'Manage Customers');
+  const changes = changedColumns(current, fields);
+  if (Object.keys(changes).length === 0) return { customer: current, requestId: undefined };
+  const row = await tx
+    .updateTable('customers')
+    .set({ ...changes, modified_at: new Date() })
+    .where('id', '=', current.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const requestId = await createRequest(tx, caller, {
+    entity: 'customer',
+    entityId: current.id,
+    customerId: current.id,
+    action: 'update',
+    desired: { changed: Object.keys(changes) },
+  });
+  return { customer: toCustomer(row), requestId };
+}
+
+function changedColumns(current: Customer, fields: CustomerFields): Record<string, never> {
+  const next = columnsOf(fields) as Record<string, unknown>;
+  const now: Record<string, unknown> = {
+    fullname: current.fullname, contact_name: current.contactName, contact_email: current.contactEmail,
+    primary_domain: current.primaryDomain, billing_id: current.billingId, account_code: current.accountCode,
+    address1: current.address1, address2: current.address2, country: current.country, postcode: current.postcode,
+    email: current.email, location_id: current.locationId, enabled: current.enabled, is_reseller: current.isReseller,
+    bill_to_parent: current.billToParent, properties: JSON.stringify(current.properties),
+  };
+  return Object.fromEntries(Object.entries(next).filter(([k, v]) => now[k] !== v)) as Record<string, never>;
+}
+
+/** Soft-deletes a customer with its users; refuses while it still has customers of its own. */
+export async function deleteCustomer(tx: Tx, caller: Caller, ref: CustomerRef): Promise<number> {
+  requirePermission(caller, 'Manage Customers');
+  const customer = await getCustomer(tx, caller, ref);
+  if (customer.id === caller.customerId || customer.parentId === null) {
+    throw new DomainError('CustomerError', 'A customer cannot delete itself or the service provider.');
+  }
+  const child = await tx.selectFrom('customers').select('id').where('parent_id', '=', customer.id).where('deleted_at', 'is', null).executeTakeFirst();
+  if (child) throw new DomainError('CustomerError', `Customer '${customer.name}' still has customers; delete them first.`);
+  const now = new Date();
+  await tx.updateTable('users').set({ deleted_at: now, modified_at: now }).where('customer_id', '=', customer.id).where('deleted_at', 'is', null).execute();
+  await tx.updateTable('customers').set({ deleted_at: now, modified_at: now, enabled: false }).where('id', '=', customer.id).execute();
+  await recordServiceChange(tx, caller, { action: 'customer_deleted', customerId: customer.id, quantity: '0' });
+  return createRequest(tx, caller, { entity: 'customer', entityId: customer.id, customerId: customer.id, action: 'delete' });
+}
+
+/** Short codes from the root down to the customer's parent: drivers nest OUs by them. */
+export async function customerAncestry(db: Executor, customer: Pick<Customer, 'path' | 'id'>): Promise<string[]> {
+  const ids = customer.path.split('/').filter(Boolean).map(Number).filter((id) => id !== customer.id);
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('customers').select(['id', 'name']).where('id', 'in', ids).execute();
+  const byId = new Map(rows.map((r) => [r.id, r.name]));
+  return ids.map((id) => byId.get(id)!).filter(Boolean);
+}
+
+export async function getProvider(db: Executor): Promise<Customer | undefined> {
+  const row = await db.selectFrom('customers').selectAll().where('parent_id', 'is', null).where('deleted_at', 'is', null).orderBy('id').executeTakeFirst();
+  return row && toCustomer(row);
+}

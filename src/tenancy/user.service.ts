@@ -1,0 +1,338 @@
+import type { Selectable } from 'kysely';
+import type { Executor, Tx } from '../core/db/database.js';
+import { DomainError, must, userNotFound } from '../core/errors.js';
+import { generatePassword, hashPassword } from '../core/crypto.js';
+import type { ProvisioningStatus } from '../core/statuses.js';
+import { createRequest } from '../provisioning/requests.js';
+import { recordServiceChange } from '../billing/ledger/record-change.js';
+import { customerInScope, requirePermission, type Caller } from './caller.js';
+import { getCustomer, type Customer } from './customer.service.js';
+import type { CustomerRef } from './customer.queries.js';
+import type { UsersTable } from './schema.js';
+import { ROLE } from './permissions.js';
+
+export type UserRow = Selectable<UsersTable>;
+
+export interface User {
+  id: number;
+  customerId: number;
+  name: string;
+  upn: string;
+  firstName: string | null;
+  lastName: string | null;
+  displayName: string | null;
+  externalEmail: string | null;
+  department: string;
+  location: string;
+  changeAtNextLogon: boolean;
+  passwordExpires: Date | null;
+  passwordNeverExpires: boolean;
+  accountExpires: Date | null;
+  enabled: boolean;
+  status: ProvisioningStatus;
+  properties: Record<string, string>;
+  additionalProperties: Record<string, string>;
+  createdAt: Date;
+  modifiedAt: Date;
+}
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    name: row.name,
+    upn: row.upn,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    displayName: row.display_name,
+    externalEmail: row.external_email,
+    department: row.department,
+    location: row.location,
+    changeAtNextLogon: row.change_at_next_logon,
+    passwordExpires: row.password_expires,
+    passwordNeverExpires: row.password_never_expires,
+    accountExpires: row.account_expires,
+    enabled: row.enabled,
+    status: row.status,
+    properties: row.properties,
+    additionalProperties: row.additional_properties,
+    createdAt: row.created_at,
+    modifiedAt: row.modified_at,
+  };
+}
+
+/** The name shown for a user: display name, else first + last, else the user name. */
+export function fullnameOf(user: Pick<User, 'displayName' | 'firstName' | 'lastName' | 'name'>): string {
+  if (user.displayName) return user.displayName;
+  const joined = [user.firstName, user.lastName].filter(Boolean).join(' ');
+  return joined || user.name.replace(/_[^_]+$/, '');
+}
+
+export interface UserRef {
+  id?: number;
+  name?: string;
+  upn?: string;
+  fullname?: string;
+}
+
+export interface UserFilter extends UserRef {
+  location?: string;
+  department?: string;
+  status?: string;
+}
+
+export interface PasswordInput {
+  password?: string;
+  changeAtNextLogon?: boolean;
+  /** Password expiry date, or 'never'. */
+  expires?: Date | 'never' | null;
+}
+
+export interface UserFields {
+  upn?: string;
+  firstName?: string | null;
+  lastName?: string | null;
+  displayName?: string | null;
+  externalEmail?: string | null;
+  department?: string;
+  location?: string;
+  accountExpires?: Date | null;
+  enabled?: boolean;
+  properties?: Record<string, string>;
+  additionalProperties?: Record<string, string>;
+  roles?: string[];
+  password?: PasswordInput;
+}
+
+export interface NewUser extends UserFields {
+  /** Given name; stored as <name>_<customer code>. */
+  name?: string;
+}
+
+/** User names carry the customer's short code: "User1" in BAC is "User1_BAC". */
+export function qualifiedUserName(given: string, customerCode: string): string {
+  const suffix = `_${customerCode}`;
+  return given.toLowerCase().endsWith(suffix.toLowerCase()) ? given : `${given}${suffix}`;
+}
+
+export function baseUserName(name: string, customerCode: string): string {
+  const suffix = `_${customerCode}`;
+  return name.toLowerCase().endsWith(suffix.toLowerCase()) ? name.slice(0, -suffix.length) : name;
+}
+
+function scopedUsers(db: Executor, caller: Caller) {
+  return db
+    .selectFrom('users')
+    .innerJoin('customers', 'customers.id', 'users.customer_id')
+    .where('users.deleted_at', 'is', null)
+    .where('customers.deleted_at', 'is', null)
+    .where(customerInScope(caller));
+}
+
+function whereUser(customer: Customer, ref: UserFilter) {
+  return <Q extends ReturnType<typeof scopedUsers>>(q: Q): Q => {
+    let r = q.where('users.customer_id', '=', customer.id) as Q;
+    if (ref.id !== undefined) r = r.where('users.id', '=', ref.id) as Q;
+    if (ref.name !== undefined) {
+      const name = qualifiedUserName(ref.name, customer.name).toLowerCase();
+      r = r.where((eb) => eb(eb.fn('lower', ['users.name']), '=', name)) as Q;
+    }
+    if (ref.upn !== undefined) r = r.where((eb) => eb(eb.fn('lower', ['users.upn']), '=', ref.upn!.toLowerCase())) as Q;
+    if (ref.fullname !== undefined) {
+      const f = ref.fullname.toLowerCase();
+      r = r.where((eb) =>
+        eb.or([
+          eb(eb.fn('lower', ['users.display_name']), '=', f),
+          eb(eb.fn('lower', [eb.fn('concat_ws', [eb.val(' '), 'users.first_name', 'users.last_name'])]), '=', f),
+        ]),
+      ) as Q;
+    }
+    if (ref.location !== undefined) r = r.where((eb) => eb(eb.fn('lower', ['users.location']), '=', ref.location!.toLowerCase())) as Q;
+    if (ref.department !== undefined) r = r.where((eb) => eb(eb.fn('lower', ['users.department']), '=', ref.department!.toLowerCase())) as Q;
+    if (ref.status !== undefined) r = r.where('users.status', '=', ref.status as never) as Q;
+    return r;
+  };
+}
+
+export async function findUsers(db: Executor, caller: Caller, customer: Customer, filter: UserFilter = {}): Promise<User[]> {
+  const rows = await whereUser(customer, filter)(scopedUsers(db, caller)).selectAll('users').orderBy('users.id').execute();
+  return rows.map(toUser);
+}
+
+export async function findUser(db: Executor, caller: Caller, customer: Customer, ref: UserRef): Promise<User | undefined> {
+  const row = await whereUser(customer, ref)(scopedUsers(db, caller)).selectAll('users').orderBy('users.id').executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function getUser(db: Executor, caller: Caller, customer: Customer, ref: UserRef): Promise<User> {
+  return must(await findUser(db, caller, customer, ref), () => userNotFound(ref.name ?? ref.upn ?? ref.fullname ?? String(ref.id ?? '')));
+}
+
+export async function userRoles(db: Executor, userId: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('user_roles')
+    .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+    .select('roles.name')
+    .where('user_roles.user_id', '=', userId)
+    .orderBy('roles.name')
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+/**
+ * Creates a user in a customer. The first user of a customer becomes its administrator.
+ * Returns the generated password when none was given, so the caller can hand it over once.
+ */
+export async function createUser(
+  tx: Tx,
+  caller: Caller,
+  customerRef: CustomerRef | Customer,
+  input: NewUser,
+): Promise<{ user: User; requestId: number; generatedPassword: string | undefined }> {
+  requirePermission(caller, 'Manage Users');
+  const customer = 'path' in customerRef ? customerRef : await getCustomer(tx, caller, customerRef);
+  const given = (input.name ?? input.upn?.split('@')[0] ?? '').trim();
+  if (given === '') throw new DomainError('InvalidUser', 'A new user must specify a name or a upn.');
+  if (!/^[A-Za-z0-9._'-]+$/.test(given)) throw new DomainError('InvalidUser', `The user name '${given}' is not valid.`);
+  const name = qualifiedUserName(given, customer.name);
+  const upn = (input.upn ?? `${baseUserName(given, customer.name)}@${customer.primaryDomain}`).trim();
+  await assertUnique(tx, name, upn);
+  const generatedPassword = input.password?.password ? undefined : generatePassword();
+  const passwordHash = await hashPassword(input.password?.password ?? generatedPassword!);
+  const row = await tx
+    .insertInto('users')
+    .values({
+      customer_id: customer.id,
+      name,
+      upn,
+      ...userColumns(input),
+      password_hash: passwordHash,
+      status: 'Requested',
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const existing = await tx.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('customer_id', '=', customer.id).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+  const roles = input.roles ?? (Number(existing.n) === 1 ? [customer.isReseller || customer.parentId === null ? adminRoleFor(customer) : ROLE.customerAdmin] : [ROLE.user]);
+  await setRoles(tx, caller, row.id, roles);
+  await recordServiceChange(tx, caller, { action: 'user_created', customerId: customer.id, userId: row.id });
+  const requestId = await createRequest(tx, caller, {
+    entity: 'user',
+    entityId: row.id,
+    customerId: customer.id,
+    action: 'provision',
+    desired: { passwordSet: true },
+  });
+  return { user: toUser(row), requestId, generatedPassword };
+}
+
+function adminRoleFor(customer: Customer): string {
+  return customer.parentId === null ? ROLE.providerAdmin : ROLE.resellerAdmin;
+}
+
+async function assertUnique(tx: Tx, name: string, upn: string, exceptId?: number): Promise<void> {
+  let q = tx
+    .selectFrom('users')
+    .select(['name', 'upn'])
+    .where('deleted_at', 'is', null)
+    .where((eb) => eb.or([eb(eb.fn('lower', ['name']), '=', name.toLowerCase()), eb(eb.fn('lower', ['upn']), '=', upn.toLowerCase())]));
+  if (exceptId !== undefined) q = q.where('id', '<>', exceptId);
+  const clash = await q.executeTakeFirst();
+  if (clash) {
+    const what = clash.name.toLowerCase() === name.toLowerCase() ? `name '${name}'` : `upn '${upn}'`;
+    throw new DomainError('InvalidUser', `A user with the ${what} already exists.`);
+  }
+}
+
+function userColumns(f: UserFields): Record<string, never> {
+  const set: Record<string, unknown> = {};
+  if (f.firstName !== undefined) set.first_name = f.firstName;
+  if (f.lastName !== undefined) set.last_name = f.lastName;
+  if (f.displayName !== undefined) set.display_name = f.displayName;
+  if (f.externalEmail !== undefined) set.external_email = f.externalEmail;
+  if (f.department !== undefined) set.department = f.department;
+  if (f.location !== undefined) set.location = f.location;
+  if (f.accountExpires !== undefined) set.account_expires = f.accountExpires;
+  if (f.enabled !== undefined) set.enabled = f.enabled;
+  if (f.properties !== undefined) set.properties = JSON.stringify(f.properties);
+  if (f.additionalProperties !== undefined) set.additional_properties = JSON.stringify(f.additionalProperties);
+  if (f.password?.changeAtNextLogon !== undefined) set.change_at_next_logon = f.password.changeAtNextLogon;
+  if (f.password?.expires !== undefined) {
+    set.password_never_expires = f.password.expires === 'never';
+    set.password_expires = f.password.expires === 'never' ? null : f.password.expires;
+  }
+  return set as Record<string, never>;
+}
+
+export async function setRoles(tx: Tx, caller: Caller, userId: number, roleNames: string[]): Promise<void> {
+  const roles = roleNames.length
+    ? await tx.selectFrom('roles').select(['id', 'name']).where((eb) => eb(eb.fn('lower', ['name']), 'in', roleNames.map((r) => r.toLowerCase()))).execute()
+    : [];
+  const missing = roleNames.filter((n) => !roles.some((r) => r.name.toLowerCase() === n.toLowerCase()));
+  if (missing.length) throw new DomainError('RoleNotFound', `Role '${missing[0]}' not found.`);
+  if (roles.some((r) => r.name === ROLE.providerAdmin) && caller.customerPath.split('/').filter(Boolean).length !== 1) {
+    throw new DomainError('NotAuthorized', 'Only the service provider can grant the Provider Administrator role.');
+  }
+  await tx.deleteFrom('user_roles').where('user_id', '=', userId).execute();
+  if (roles.length) await tx.insertInto('user_roles').values(roles.map((r) => ({ user_id: userId, role_id: r.id }))).execute();
+}
+
+/** Applies changed fields; returns undefined requestId when the SET changed nothing. */
+export async function updateUser(tx: Tx, caller: Caller, customer: Customer, ref: UserRef, fields: UserFields): Promise<{ user: User; requestId: number | undefined }> {
+  requirePermission(caller, 'Manage Users');
+  const current = await getUser(tx, caller, customer, ref);
+  const set = userColumns(fields) as Record<string, unknown>;
+  if (fields.upn !== undefined && fields.upn !== current.upn) {
+    await assertUnique(tx, current.name, fields.upn, current.id);
+    set.upn = fields.upn;
+  }
+  if (fields.password?.password) set.password_hash = await hashPassword(fields.password.password);
+  const before = toColumnsSnapshot(current);
+  const changed = Object.keys(set).filter((k) => k === 'password_hash' || !sameValue(before[k], set[k]));
+  let rolesChanged = false;
+  if (fields.roles !== undefined) {
+    const now = await userRoles(tx, current.id);
+    rolesChanged = now.map((r) => r.toLowerCase()).sort().join('|') !== fields.roles.map((r) => r.toLowerCase()).sort().join('|');
+    if (rolesChanged) await setRoles(tx, caller, current.id, fields.roles);
+  }
+  if (changed.length === 0 && !rolesChanged) return { user: current, requestId: undefined };
+  const row = changed.length
+    ? await tx.updateTable('users').set({ ...(Object.fromEntries(changed.map((k) => [k, set[k]])) as Record<string, never>), modified_at: new Date() }).where('id', '=', current.id).returningAll().executeTakeFirstOrThrow()
+    : await tx.selectFrom('users').selectAll().where('id', '=', current.id).executeTakeFirstOrThrow();
+  if (set.enabled === false && current.enabled) await recordServiceChange(tx, caller, { action: 'user_disabled', customerId: customer.id, userId: current.id });
+  if (set.enabled === true && !current.enabled) await recordServiceChange(tx, caller, { action: 'user_enabled', customerId: customer.id, userId: current.id });
+  const requestId = await createRequest(tx, caller, {
+    entity: 'user',
+    entityId: current.id,
+    customerId: customer.id,
+    action: 'update',
+    desired: { changed: changed.map((c) => (c === 'password_hash' ? 'password' : c)) },
+  });
+  return { user: toUser(row), requestId };
+}
+
+function toColumnsSnapshot(u: User): Record<string, unknown> {
+  return {
+    first_name: u.firstName, last_name: u.lastName, display_name: u.displayName, external_email: u.externalEmail,
+    department: u.department, location: u.location, account_expires: u.accountExpires, enabled: u.enabled,
+    properties: JSON.stringify(u.properties), additional_properties: JSON.stringify(u.additionalProperties),
+    change_at_next_logon: u.changeAtNextLogon, password_never_expires: u.passwordNeverExpires, password_expires: u.passwordExpires,
+  };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date || b instanceof Date) return (a as Date | null)?.getTime?.() === (b as Date | null)?.getTime?.();
+  return a === b;
+}
+
+/** Deletes a user; Atria requires every customer to keep at least one user. */
+export async function deleteUser(tx: Tx, caller: Caller, customer: Customer, ref: UserRef): Promise<number> {
+  requirePermission(caller, 'Manage Users');
+  const user = await getUser(tx, caller, customer, ref);
+  const { n } = await tx.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('customer_id', '=', customer.id).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+  if (Number(n) <= 1) throw new DomainError('InvalidUser', 'Unable to delete the last user from the customer');
+  if (user.id === caller.userId) throw new DomainError('InvalidUser', 'A user cannot delete itself.');
+  const now = new Date();
+  await tx.updateTable('users').set({ deleted_at: now, modified_at: now, enabled: false }).where('id', '=', user.id).execute();
+  await recordServiceChange(tx, caller, { action: 'user_deleted', customerId: customer.id, userId: user.id, quantity: '0' });
+  return createRequest(tx, caller, { entity: 'user', entityId: user.id, customerId: customer.id, action: 'delete' });
+}
