@@ -1,0 +1,19 @@
+/**
+ * `npm run bench`: every benchmark prints its figures. Pick some with
+ * `npm run bench -- tenancy cortex` (names below); none = all.
+ */
+import { tenancyBench } from './tenancy.bench.js';
+
+export interface Bench {
+  name: string;
+  run(): Promise<void>;
+}
+
+const BENCHES: Bench[] = [tenancyBench];
+
+const wanted = process.argv.slice(2);
+for (const bench of BENCHES) {
+  if (wanted.length && !wanted.includes(bench.name)) continue;
+  console.log(`\n## ${bench.name}`);
+  await bench.run();
+}
