@@ -40,7 +40,12 @@ export interface DriverTask {
   customer: DriverCustomer;
   user?: DriverUser;
   service?: DriverService;
-  /** Names of the users that hold this customer service (for group membership). */
+  /**
+   * Names of the users that hold this customer service (for group membership). On a
+   * customer_service provision/update it is the complete membership (the ldap driver makes the
+   * group match it, [] = nobody); left undefined, existing membership is kept. user_service
+   * tasks need no list: they add or remove `user` alone.
+   */
   members?: string[];
   desired: Record<string, unknown>;
 }
