@@ -17,7 +17,15 @@
  * unlock hashes and to see whether a re-sent password is already set).
  */
 import { Client, ResultCodeError } from 'ldapts';
-import { TransientDriverError, type DriverCustomer, type DriverLog, type DriverService, type DriverTask, type DriverUser, type ProvisioningDriver } from './driver.js';
+import {
+  TransientDriverError,
+  type DriverCustomer,
+  type DriverLog,
+  type DriverService,
+  type DriverTask,
+  type DriverUser,
+  type ProvisioningDriver,
+} from './driver.js';
 import { ConfigReader } from './config.js';
 import { Directory, normalizeDN, type Attributes } from './ldap-directory.js';
 import { desiredPasswordValues } from './ldap-password.js';
@@ -160,7 +168,7 @@ export class LdapDriver implements ProvisioningDriver {
     try {
       await log.step('ldap bind', () => client.bind(this.config.bindDN, this.config.bindPassword));
       const directory = new Directory(client, log);
-      await log.step(`ldap ${task.action} ${task.entity}`, () => this.apply(directory, task));
+      await log.step(`ldap ${task.action} ${task.entity}`, () => this.apply(directory, task, log));
     } catch (error) {
       throw classifyLdapError(error);
     } finally {
@@ -168,12 +176,12 @@ export class LdapDriver implements ProvisioningDriver {
     }
   }
 
-  private async apply(directory: Directory, task: DriverTask): Promise<void> {
+  private async apply(directory: Directory, task: DriverTask, log: DriverLog): Promise<void> {
     const removing = task.action === 'deprovision' || task.action === 'delete';
     switch (task.entity) {
       case 'customer':
         if (task.action === 'delete') return this.deleteCustomer(directory, task.customer);
-        if (task.action === 'deprovision') return this.deprovisionCustomer(directory, task.customer);
+        if (task.action === 'deprovision') return this.deprovisionCustomer(directory, task.customer, log);
         return this.ensureCustomer(directory, task.customer);
       case 'user': {
         const user = required(task.user, 'user', task);
@@ -229,13 +237,15 @@ export class LdapDriver implements ProvisioningDriver {
    * Removes the customer's own users and groups. The OU itself goes too unless it still holds
    * OUs of sub-customers, which have their own lifecycle.
    */
-  private async deprovisionCustomer(directory: Directory, customer: DriverCustomer): Promise<void> {
+  private async deprovisionCustomer(directory: Directory, customer: DriverCustomer, log: DriverLog): Promise<void> {
     const dn = this.layout.customerDN(customer);
     const subCustomers = await directory.children(dn, '(objectClass=organizationalUnit)');
     const own = (await directory.children(dn)).filter((child) => !subCustomers.includes(child));
     for (const child of own) await directory.removeSubtree(child);
     if (subCustomers.length === 0) {
       await directory.remove(dn);
+    } else {
+      log.info(`LDAP: kept ${dn}: it still holds sub-customer OUs (${subCustomers.length})`);
     }
   }
 
@@ -268,10 +278,11 @@ export class LdapDriver implements ProvisioningDriver {
   }
 
   private async removeFromAllGroups(directory: Directory, customer: DriverCustomer, user: DriverUser): Promise<void> {
-    const userDN = this.layout.userDN(customer, user.name);
-    const groups = await directory.groupsWithMember(this.layout.customerDN(customer), 'groupOfNames', userDN);
+    const customerDN = this.layout.customerDN(customer);
+    const userKey = normalizeDN(this.layout.userDN(customer, user.name));
+    const groups = await directory.groupsWithMember(customerDN, 'groupOfNames', this.layout.userDN(customer, user.name));
     for (const group of groups) {
-      await directory.updateMembers(group, this.layout.customerDN(customer), (members) => members.filter((m) => normalizeDN(m) !== normalizeDN(userDN)));
+      await directory.updateMembers(group, customerDN, (members) => members.filter((dn) => normalizeDN(dn) !== userKey));
     }
   }
 
@@ -306,11 +317,11 @@ export class LdapDriver implements ProvisioningDriver {
   }
 
   private async removeMember(directory: Directory, customer: DriverCustomer, service: DriverService, user: DriverUser) {
-    const userDN = this.layout.userDN(customer, user.name);
+    const userKey = normalizeDN(this.layout.userDN(customer, user.name));
     await directory.updateMembers(
       this.layout.groupDN(customer, service.code),
       this.layout.customerDN(customer),
-      (members) => members.filter((member) => normalizeDN(member) !== normalizeDN(userDN)),
+      (members) => members.filter((dn) => normalizeDN(dn) !== userKey),
     );
   }
 }
