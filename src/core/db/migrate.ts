@@ -5,6 +5,7 @@ import { catalogMigration } from '../../catalog/schema.js';
 import { servicesMigration } from '../../services/schema.js';
 import { provisioningMigration } from '../../provisioning/schema.js';
 import { ledgerMigration } from '../../billing/ledger/schema.js';
+import { jobsMigration } from '../../jobs/schema.js';
 
 /**
  * Forward-only, versioned migrations. Append new entries; never edit a released one.
@@ -16,6 +17,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_services': servicesMigration,
   '0004_provisioning': provisioningMigration,
   '0005_service_changes': ledgerMigration,
+  '0007_jobs': jobsMigration,
 };
 
 class StaticProvider implements MigrationProvider {

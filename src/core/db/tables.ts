@@ -3,6 +3,7 @@ import type { CatalogTables } from '../../catalog/schema.js';
 import type { ServicesTables } from '../../services/schema.js';
 import type { ProvisioningTables } from '../../provisioning/schema.js';
 import type { LedgerTables } from '../../billing/ledger/schema.js';
+import type { JobsTables } from '../../jobs/schema.js';
 
 /** Every table, composed from the modules that own them. */
-export type Tables = TenancyTables & CatalogTables & ServicesTables & ProvisioningTables & LedgerTables;
+export type Tables = TenancyTables & CatalogTables & ServicesTables & ProvisioningTables & LedgerTables & JobsTables;
