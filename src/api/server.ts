@@ -1,10 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppContext } from '../core/context.js';
+import { cortexRoutes } from './cortex/route.js';
 
 /** An API module: registers its routes on the shared server. */
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void> | void;
 
-const ROUTE_MODULES: RouteModule[] = [healthRoutes];
+const ROUTE_MODULES: RouteModule[] = [healthRoutes, cortexRoutes];
 
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: ctx.logger, bodyLimit: ctx.config.xmlBodyLimit }) as unknown as FastifyInstance;

@@ -46,6 +46,46 @@ export async function createRequest(tx: Tx, caller: Caller, spec: NewRequest): P
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  if (status === 'Requested' && spec.parentId === undefined && enqueueHook) await enqueueHook(tx, row.id);
+  const group = spec.parentId === undefined ? groups.get(tx) : undefined;
+  if (group) group.push(row.id);
+  else if (status === 'Requested' && spec.parentId === undefined && enqueueHook) await enqueueHook(tx, row.id);
   return row.id;
+}
+
+const groups = new WeakMap<Tx, number[]>();
+
+/**
+ * Runs `fn` and gathers the top-level requests it creates in `tx`. One API call that changes
+ * several entities answers with one request id: a single request is returned as it is;
+ * several become children (in creation order) of one parent — an 'update' of the first child's
+ * entity with `desired.batch` — and only the parent is queued. Returns undefined when nothing changed.
+ */
+export async function groupRequests<T>(tx: Tx, caller: Caller, fn: () => Promise<T>): Promise<{ result: T; requestId: number | undefined }> {
+  if (groups.has(tx)) throw new Error('groupRequests does not nest');
+  const ids: number[] = [];
+  groups.set(tx, ids);
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    groups.delete(tx);
+  }
+  if (ids.length === 0) return { result, requestId: undefined };
+  if (ids.length === 1) {
+    const only = await tx.selectFrom('provisioning_requests').select('status').where('id', '=', ids[0]!).executeTakeFirstOrThrow();
+    if (only.status === 'Requested' && enqueueHook) await enqueueHook(tx, ids[0]!);
+    return { result, requestId: ids[0] };
+  }
+  const first = await tx.selectFrom('provisioning_requests').select(['entity', 'entity_id', 'customer_id']).where('id', '=', ids[0]!).executeTakeFirstOrThrow();
+  const parentId = await createRequest(tx, caller, {
+    entity: first.entity,
+    entityId: first.entity_id,
+    customerId: first.customer_id,
+    action: 'update',
+    desired: { batch: true, children: ids.length },
+  });
+  for (const [i, id] of ids.entries()) {
+    await tx.updateTable('provisioning_requests').set({ parent_id: parentId, sequence: i }).where('id', '=', id).execute();
+  }
+  return { result, requestId: parentId };
 }

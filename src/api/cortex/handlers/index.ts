@@ -1,0 +1,12 @@
+import type { EntityHandlers } from './types.js';
+import { customerHandlers } from './customer.js';
+
+export type { EntityHandlers, ReadContext, ReadHandler, WriteContext, WriteHandler } from './types.js';
+
+/**
+ * The handler registry: top-level tag inside <request> → its actions. Tags not listed here are
+ * ignored, as the seed says of unknown names. Add an entity with one line.
+ */
+export const HANDLERS: Readonly<Record<string, EntityHandlers>> = {
+  customer: customerHandlers,
+};

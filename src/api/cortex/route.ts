@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../core/context.js';
+import { DomainError } from '../../core/errors.js';
+import type { Caller } from '../../tenancy/caller.js';
+import { CortexAuthenticator } from './auth.js';
+import { executeCortex } from './dispatch.js';
+import { cortexCodeOf, httpStatusOf } from './error-codes.js';
+import { renderError, renderResponse } from './serialize.js';
+import { parseCortexRequest } from './xml.js';
+
+/** `/CortexAPI/Default.aspx` in any letter case (the seed's scripts use both spellings). */
+export const CORTEX_PATH = `/:api(^${anyCase('CortexAPI')}$)/:page(^${anyCase('Default')}\\.${anyCase('aspx')}$)`;
+
+function anyCase(word: string): string {
+  return [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c)).join('');
+}
+
+const XML_TYPE = 'text/xml; charset=utf-8';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    cortexCaller?: Caller;
+  }
+}
+
+/** The CortexAPI endpoint: Basic auth, XML in, XML out; every failure is the seed's error XML. */
+export async function cortexRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const auth = new CortexAuthenticator(ctx.db);
+  await app.register(async (scope) => {
+    // Integrations send text/xml, application/xml or (PowerShell's WebClient) a form type: read any as text.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: ctx.config.xmlBodyLimit }, (_req, body, done) => done(null, body));
+    scope.setErrorHandler((error, request, reply) => sendError(reply, toDomainError(error, request, ctx.config.xmlBodyLimit)));
+    scope.route({
+      method: ['GET', 'POST'],
+      url: CORTEX_PATH,
+      onRequest: async (request) => {
+        request.cortexCaller = await auth.authenticate(request.headers.authorization, request.ip);
+      },
+      handler: async (request, reply) => {
+        if (request.method === 'GET') return sendXml(reply, 200, renderResponse([]));
+        const parsed = parseCortexRequest(typeof request.body === 'string' ? request.body : '');
+        const out = await executeCortex(ctx, request.cortexCaller!, parsed);
+        return sendXml(reply, 200, renderResponse(out));
+      },
+    });
+  });
+}
+
+function toDomainError(error: unknown, request: FastifyRequest, bodyLimit: number): DomainError {
+  if (error instanceof DomainError) return error;
+  const code = (error as { code?: string }).code;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new DomainError('InvalidXmlFormat', `The request is larger than ${bodyLimit} bytes.`);
+  if (typeof code === 'string' && code.startsWith('FST_ERR_CTP')) return new DomainError('InvalidXmlFormat', 'The request body could not be read.');
+  request.log.error({ err: error }, 'CortexAPI request failed');
+  return new DomainError('Unknown', 'The request could not be processed; it may succeed if sent again later.');
+}
+
+function sendError(reply: FastifyReply, error: DomainError): FastifyReply {
+  if (error.code === 'NotAuthenticated') reply.header('WWW-Authenticate', 'Basic realm="CortexAPI", charset="UTF-8"');
+  return sendXml(reply, httpStatusOf(error), renderError(cortexCodeOf(error), error.message));
+}
+
+function sendXml(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply.code(status).type(XML_TYPE).send(body);
+}
