@@ -6,6 +6,7 @@ import { servicesMigration } from '../../services/schema.js';
 import { provisioningMigration } from '../../provisioning/schema.js';
 import { ledgerMigration } from '../../billing/ledger/schema.js';
 import { jobsMigration } from '../../jobs/schema.js';
+import { reportsMigration } from '../../reports/schema.js';
 
 /**
  * Forward-only, versioned migrations. Append new entries; never edit a released one.
@@ -18,6 +19,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_provisioning': provisioningMigration,
   '0005_service_changes': ledgerMigration,
   '0007_jobs': jobsMigration,
+  '0010_reports': reportsMigration,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -4,6 +4,7 @@ import type { ServicesTables } from '../../services/schema.js';
 import type { ProvisioningTables } from '../../provisioning/schema.js';
 import type { LedgerTables } from '../../billing/ledger/schema.js';
 import type { JobsTables } from '../../jobs/schema.js';
+import type { ReportTables } from '../../reports/schema.js';
 
 /** Every table, composed from the modules that own them. */
-export type Tables = TenancyTables & CatalogTables & ServicesTables & ProvisioningTables & LedgerTables & JobsTables;
+export type Tables = TenancyTables & CatalogTables & ServicesTables & ProvisioningTables & LedgerTables & JobsTables & ReportTables;

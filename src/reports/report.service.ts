@@ -1,0 +1,127 @@
+import { CompiledQuery } from 'kysely';
+import type { Executor } from '../core/db/database.js';
+import { DomainError, must } from '../core/errors.js';
+import { escapeLike, requirePermission, type Caller } from '../tenancy/caller.js';
+import { assertReportSqlIsScoped, bindNamedParameters } from './report-sql.js';
+import { SCOPE_CTES, relationNames, selectReports } from './report.queries.js';
+import type { ReportColumn, ReportColumnType, ReportParameter } from './schema.js';
+
+export interface Report {
+  id: number;
+  name: string;
+  description: string;
+  parameters: ReportParameter[];
+  columns: ReportColumn[];
+  timeoutMs: number;
+}
+
+export type ReportValue = string | number | boolean | Date | null;
+
+export interface ReportRun {
+  name: string;
+  /** Parameter values by name (case-insensitive); missing ones take the report's defaults. */
+  parameters?: Record<string, string>;
+  /** Milliseconds; 0 = no timeout; undefined = the report's default. */
+  timeoutMs?: number;
+  /** Only these columns, by name; undefined = all. */
+  columns?: string[];
+}
+
+export interface ReportResult {
+  report: Report;
+  columns: ReportColumn[];
+  rows: ReportValue[][];
+}
+
+/** Supplied by the engine on every run (the seed: the caller's customer id is always added). */
+const ENGINE_PARAMETERS: ReportParameter[] = [{ name: 'CallingCustomerID', type: 'int' }];
+
+const PG_TYPE: Record<ReportColumnType, string> = { int: 'integer', nvarchar: 'text', datetime: 'timestamptz', bit: 'boolean', decimal: 'numeric' };
+
+export const reportNotFound = (name: string): DomainError => new DomainError('ReportNotFound', `Report '${name}' not found.`, { name });
+
+function toReport(row: Awaited<ReturnType<ReturnType<typeof selectReports>['execute']>>[number]): Report {
+  return { id: row.id, name: row.name, description: row.description, parameters: row.parameters, columns: row.columns, timeoutMs: row.timeout_ms };
+}
+
+export async function findReports(db: Executor, caller: Caller, name?: string): Promise<Report[]> {
+  requirePermission(caller, 'View Reports');
+  return (await selectReports(db, name).execute()).map(toReport);
+}
+
+export async function getReport(db: Executor, caller: Caller, name: string): Promise<Report> {
+  return must((await findReports(db, caller, name))[0], () => reportNotFound(name));
+}
+
+/**
+ * Runs a report for the caller: its query sees only the caller's subtree, in a read-only
+ * transaction under a statement timeout.
+ */
+export async function runReport(db: Executor, caller: Caller, run: ReportRun): Promise<ReportResult> {
+  const report = await getReport(db, caller, run.name);
+  const columns = pickColumns(report, run.columns);
+  const tokens = assertReportSqlIsScoped(await storedQuery(db, report), await relationNames(db));
+  const declared = [...ENGINE_PARAMETERS, ...report.parameters];
+  const typeOf = (name: string) => {
+    const p = declared.find((d) => d.name.toLowerCase() === name.toLowerCase());
+    return p && PG_TYPE[p.type];
+  };
+  const bound = bindNamedParameters(tokens, 2, typeOf);
+  const values = bound.names.map((n) => parameterValue(report, caller, run.parameters ?? {}, n));
+  const scope = caller.subtree ? escapeLike(caller.customerPath) + '%' : escapeLike(caller.customerPath);
+  // Positional aliases: the definition names the columns, so duplicate or odd SQL names cannot collide.
+  const aliases = report.columns.map((_, i) => `c${i}`).join(', ');
+  const text = `with ${SCOPE_CTES} select * from (${bound.text}) as report(${aliases})`;
+  const timeout = run.timeoutMs ?? report.timeoutMs;
+  const rows = await db.transaction().execute(async (tx) => {
+    await tx.executeQuery(CompiledQuery.raw('set transaction read only'));
+    await tx.executeQuery(CompiledQuery.raw(`set local statement_timeout = ${Math.max(0, Math.floor(timeout))}`));
+    try {
+      return (await tx.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [scope, ...values]))).rows;
+    } catch (e) {
+      throw reportFailure(report, timeout, e);
+    }
+  });
+  return { report, columns: columns.map((c) => c.column), rows: rows.map((r) => shape(r, report, columns)) };
+}
+
+async function storedQuery(db: Executor, report: Report): Promise<string> {
+  const row = await db.selectFrom('reports').select('query').where('id', '=', report.id).executeTakeFirstOrThrow();
+  return row.query;
+}
+
+function pickColumns(report: Report, wanted: string[] | undefined): { column: ReportColumn; index: number }[] {
+  const all = report.columns.map((column, index) => ({ column, index }));
+  if (!wanted || wanted.length === 0) return all;
+  return wanted.map((name) => {
+    const found = all.find((c) => c.column.name.toLowerCase() === name.toLowerCase());
+    if (!found) throw new DomainError('ReportError', `Report '${report.name}' has no column '${name}'.`);
+    return found;
+  });
+}
+
+function parameterValue(report: Report, caller: Caller, given: Record<string, string>, name: string): unknown {
+  if (name.toLowerCase() === 'callingcustomerid') return caller.customerId;
+  const def = report.parameters.find((p) => p.name.toLowerCase() === name.toLowerCase())!;
+  const key = Object.keys(given).find((k) => k.toLowerCase() === name.toLowerCase());
+  const raw = key !== undefined ? given[key]! : def.default;
+  if (raw === undefined) throw new DomainError('ReportError', `Report '${report.name}' needs the parameter '${def.name}'.`);
+  if (def.type === 'int' && !/^-?\d{1,9}$/.test(raw.trim())) {
+    throw new DomainError('ReportError', `The parameter '${def.name}' of report '${report.name}' must be an integer.`);
+  }
+  return raw;
+}
+
+/** The query's columns are matched to the definition by position, so SQL aliases never reach the wire. */
+function shape(row: Record<string, unknown>, report: Report, picked: { index: number }[]): ReportValue[] {
+  if (Object.keys(row).length !== report.columns.length) {
+    throw new DomainError('ReportError', `Report '${report.name}' returns more columns than the ${report.columns.length} it defines.`);
+  }
+  return picked.map(({ index }) => row[`c${index}`] as ReportValue);
+}
+
+function reportFailure(report: Report, timeout: number, e: unknown): DomainError {
+  const err = e as { code?: string; message?: string };
+  if (err.code === '57014') return new DomainError('ReportError', `Report '${report.name}' did not finish within ${timeout} ms.`);
+  return new DomainError('ReportError', `Report '${report.name}' failed: ${err.message ?? String(e)}`);
+}
