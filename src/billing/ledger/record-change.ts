@@ -17,6 +17,8 @@ export interface ServiceChange {
   /** Exact decimal as a string; 1 unless the change says otherwise. */
   quantity?: string;
   details?: Record<string, unknown>;
+  /** When the change took effect; defaults to the transaction's time. Set only when recording a past change (imports, corrections). */
+  occurredAt?: Date;
 }
 
 /** Appends one row to the service-change ledger, inside the transaction of the change itself. */
@@ -24,6 +26,7 @@ export async function recordServiceChange(tx: Tx, caller: Caller, change: Servic
   await tx
     .insertInto('service_changes')
     .values({
+      ...(change.occurredAt ? { occurred_at: change.occurredAt } : {}),
       action: change.action,
       actor_user_id: caller.userId,
       actor_name: caller.userName,

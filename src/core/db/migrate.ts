@@ -5,6 +5,8 @@ import { catalogMigration } from '../../catalog/schema.js';
 import { servicesMigration } from '../../services/schema.js';
 import { provisioningMigration } from '../../provisioning/schema.js';
 import { ledgerMigration } from '../../billing/ledger/schema.js';
+import { billingMigration } from '../../billing/schema.js';
+import { apiTokensMigration } from '../../tenancy/api-tokens/schema.js';
 import { jobsMigration } from '../../jobs/schema.js';
 import { reportsMigration } from '../../reports/schema.js';
 
@@ -19,6 +21,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_provisioning': provisioningMigration,
   '0005_service_changes': ledgerMigration,
   '0007_jobs': jobsMigration,
+  '0008_billing': billingMigration,
+  '0009_api_tokens': apiTokensMigration,
   '0010_reports': reportsMigration,
 };
 

@@ -3,8 +3,10 @@ import type { CatalogTables } from '../../catalog/schema.js';
 import type { ServicesTables } from '../../services/schema.js';
 import type { ProvisioningTables } from '../../provisioning/schema.js';
 import type { LedgerTables } from '../../billing/ledger/schema.js';
+import type { BillingTables } from '../../billing/schema.js';
+import type { ApiTokenTables } from '../../tenancy/api-tokens/schema.js';
 import type { JobsTables } from '../../jobs/schema.js';
 import type { ReportTables } from '../../reports/schema.js';
 
 /** Every table, composed from the modules that own them. */
-export type Tables = TenancyTables & CatalogTables & ServicesTables & ProvisioningTables & LedgerTables & JobsTables & ReportTables;
+export type Tables = TenancyTables & CatalogTables & ServicesTables & ProvisioningTables & LedgerTables & BillingTables & ApiTokenTables & JobsTables & ReportTables;

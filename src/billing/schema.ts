@@ -1,0 +1,231 @@
+import { sql, type Kysely, type Migration, type Generated, type ColumnType } from 'kysely';
+
+type Created = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** `date` columns are read through to_char(…) as 'YYYY-MM-DD' and written as such strings. */
+type LocalDate = ColumnType<string, string, string>;
+
+export const PERIOD_KINDS = ['month_end', 'fixed_start_day', 'days_before_month_end'] as const;
+/** month_end: calendar months; fixed_start_day: periods start on day N (e.g. 26); days_before_month_end: end N days before month end. */
+export type PeriodKind = (typeof PERIOD_KINDS)[number];
+
+/** The provider's billing configuration (one row; Atria: "Bill Process Day" is system-wide). */
+export interface BillingSettingsTable {
+  id: Generated<number>;
+  time_zone: string;
+  period_kind: PeriodKind;
+  /** Start day for fixed_start_day, N for days_before_month_end, unused for month_end. */
+  period_day: number;
+  modified_at: Timestamp;
+}
+
+export interface BillPeriodsTable {
+  id: Generated<number>;
+  /** First and last calendar day of the period, in the provider's time zone. */
+  start_date: LocalDate;
+  end_date: LocalDate;
+  /** The instants the period covers: [starts_at, ends_at). */
+  starts_at: Date;
+  ends_at: Date;
+  /** Set by the first successful run after the period ended: later runs need an explicit reprocess. */
+  finalized_at: Date | null;
+  last_run_at: Date | null;
+  created_at: Created;
+}
+
+export type BillItemAction = 'Added' | 'Removed' | 'Carried';
+export type SkuType = 'Customer' | 'User';
+
+/** One billable interval of one thing (tenant, user, customer service, user service, instance) inside one period. */
+export interface BillItemsTable {
+  id: Generated<number>;
+  bill_period_id: number;
+  /** The ledger row that opened the interval: with the period, the item's stable identity across re-runs. */
+  service_change_id: number;
+  /** 1 customer, 2 customer service, 3 user, 4 user service, 5 instance. */
+  item_kind: number;
+  customer_id: number;
+  bill_customer_id: number;
+  user_id: number | null;
+  service_id: number | null;
+  customer_service_id: number | null;
+  user_service_id: number | null;
+  instance_id: number | null;
+  instance_name: string | null;
+  plan_code: string | null;
+  plan_name: string | null;
+  sku: string | null;
+  sku_type: SkuType;
+  line_description: string;
+  summary_grouping: string;
+  /** Real start of the interval (may precede the period: a carried item). */
+  started_at: Date;
+  /** Real end inside the period; null when the item is still active at the period's end. */
+  ended_at: Date | null;
+  percent_duration: string;
+  quantity: string;
+  action: BillItemAction;
+  added_by_user_id: number | null;
+  added_by_user_name: string | null;
+  removed_by_user_id: number | null;
+  removed_by_user_name: string | null;
+  actioned_at: Date;
+  actioned_by: string | null;
+  is_billable: boolean;
+  override_reason: string | null;
+  bill_config_rule_id: number | null;
+}
+
+export const RULE_EFFECTS = ['not_billable', 'override_sku', 'override_description'] as const;
+export type RuleEffect = (typeof RULE_EFFECTS)[number];
+export const SKU_CONDITIONS = ['any', 'present', 'absent'] as const;
+export type SkuCondition = (typeof SKU_CONDITIONS)[number];
+
+export interface BillingRulesTable {
+  id: Generated<number>;
+  /** Atria's "Processing Order": the rule latest in order decides when several match. */
+  processing_order: number;
+  description: string;
+  override_reason: string;
+  valid_from: LocalDate | null;
+  valid_to: LocalDate | null;
+  customer_id: number | null;
+  include_subtree: Generated<boolean>;
+  service_id: number | null;
+  plan_code: string | null;
+  sku_condition: Generated<SkuCondition>;
+  sku: string | null;
+  /** Glob on the user name (`*` and `?`), case-insensitive; only items of a user match it. */
+  user_name_pattern: string | null;
+  effect: RuleEffect;
+  override_sku: string | null;
+  override_description: string | null;
+  enabled: Generated<boolean>;
+  created_at: Created;
+}
+
+export type BillingRunKind = 'scheduled' | 'on_demand' | 'reprocess';
+export type BillingRunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface BillingRunsTable {
+  id: Generated<number>;
+  bill_period_id: number;
+  kind: BillingRunKind;
+  status: BillingRunStatus;
+  actor_name: string;
+  started_at: Created;
+  finished_at: Date | null;
+  items: number | null;
+  items_added: number | null;
+  items_removed: number | null;
+  error: string | null;
+}
+
+export interface BillingTables {
+  billing_settings: BillingSettingsTable;
+  bill_periods: BillPeriodsTable;
+  bill_items: BillItemsTable;
+  billing_rules: BillingRulesTable;
+  billing_runs: BillingRunsTable;
+}
+
+export const billingMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await sql`
+      create table billing_settings (
+        id integer generated by default as identity primary key,
+        time_zone text not null,
+        period_kind text not null check (period_kind in ('month_end', 'fixed_start_day', 'days_before_month_end')),
+        period_day integer not null default 1 check (period_day between 0 and 28),
+        modified_at timestamptz not null default now()
+      );
+
+      create table bill_periods (
+        id integer generated by default as identity primary key,
+        start_date date not null,
+        end_date date not null unique,
+        starts_at timestamptz not null,
+        ends_at timestamptz not null,
+        finalized_at timestamptz,
+        last_run_at timestamptz,
+        created_at timestamptz not null default now(),
+        check (end_date >= start_date)
+      );
+
+      create table bill_items (
+        id bigint generated by default as identity primary key,
+        bill_period_id integer not null references bill_periods(id) on delete cascade,
+        service_change_id bigint not null,
+        item_kind smallint not null,
+        customer_id integer not null,
+        bill_customer_id integer not null,
+        user_id integer,
+        service_id integer,
+        customer_service_id integer,
+        user_service_id integer,
+        instance_id integer,
+        instance_name text,
+        plan_code text,
+        plan_name text,
+        sku text,
+        sku_type text not null,
+        line_description text not null,
+        summary_grouping text not null,
+        started_at timestamptz not null,
+        ended_at timestamptz,
+        percent_duration numeric(7, 2) not null,
+        quantity numeric(14, 4) not null,
+        action text not null check (action in ('Added', 'Removed', 'Carried')),
+        added_by_user_id integer,
+        added_by_user_name text,
+        removed_by_user_id integer,
+        removed_by_user_name text,
+        actioned_at timestamptz not null,
+        actioned_by text,
+        is_billable boolean not null,
+        override_reason text,
+        bill_config_rule_id integer
+      );
+      create index bill_items_period_change on bill_items (bill_period_id, service_change_id);
+      create index bill_items_period_customer on bill_items (bill_period_id, customer_id);
+
+      create table billing_rules (
+        id integer generated by default as identity primary key,
+        processing_order integer not null,
+        description text not null,
+        override_reason text not null check (override_reason <> ''),
+        valid_from date,
+        valid_to date,
+        customer_id integer references customers(id),
+        include_subtree boolean not null default true,
+        service_id integer references services(id),
+        plan_code text,
+        sku_condition text not null default 'any' check (sku_condition in ('any', 'present', 'absent')),
+        sku text,
+        user_name_pattern text,
+        effect text not null check (effect in ('not_billable', 'override_sku', 'override_description')),
+        override_sku text,
+        override_description text,
+        enabled boolean not null default true,
+        created_at timestamptz not null default now(),
+        check (effect <> 'override_sku' or override_sku is not null),
+        check (effect <> 'override_description' or override_description is not null)
+      );
+
+      create table billing_runs (
+        id integer generated by default as identity primary key,
+        bill_period_id integer not null references bill_periods(id) on delete cascade,
+        kind text not null check (kind in ('scheduled', 'on_demand', 'reprocess')),
+        status text not null check (status in ('running', 'succeeded', 'failed')),
+        actor_name text not null,
+        started_at timestamptz not null default now(),
+        finished_at timestamptz,
+        items integer,
+        items_added integer,
+        items_removed integer,
+        error text
+      );
+      create index billing_runs_period on billing_runs (bill_period_id, started_at);
+    `.execute(db);
+  },
+};

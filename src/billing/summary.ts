@@ -1,0 +1,272 @@
+/*
+ * Readers of the billing run's result, used by the External REST API and the PSA sync.
+ * Quantities are exact decimal strings ("3", "2.5"); nothing here sums in JavaScript.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { Executor } from '../core/db/database.js';
+import { customerNotFound } from '../core/errors.js';
+import { escapeLike, pathInScope, type Caller } from '../tenancy/caller.js';
+import { billPeriods, ensurePeriods, findPeriodByEndDate, parseDateRef, periodNotFound, type BillPeriod } from './periods/bill-periods.js';
+
+export { billPeriods, resolvePeriod, type BillPeriod } from './periods/bill-periods.js';
+
+export interface SummaryQuery {
+  /** Period end date, 'YYYY-MM-DD' (resolve 'Current'/'Previous' with resolvePeriod first). */
+  endDate: string;
+  /** Only this customer (must be in the caller's subtree). */
+  customerId?: number;
+  /** true: billable items only; false/absent: all items. */
+  billable?: boolean;
+  /** One row per (customer, SKU, billable) instead of per (customer, SKU, billable, line description). */
+  aggregateByCustomer?: boolean;
+}
+
+export interface SummaryItem {
+  customerId: number;
+  customerCode: string;
+  customerName: string;
+  /** Atria exports the Billing Identifier as Customer Account Code; the account code when none is set. */
+  customerAccountCode: string | null;
+  billingId: string | null;
+  sku: string | null;
+  isBillable: boolean;
+  /** The summary grouping (Atria "Summary Grouping"); several joined by '; ' when aggregated by customer. */
+  lineDescription: string;
+  /** Units active at the previous period's end. */
+  previousPeriod: string;
+  /** currentPeriod − previousPeriod. */
+  change: string;
+  /** Units active at this period's end (for the open period: as of the last billing run). */
+  currentPeriod: string;
+}
+
+export interface BillingSummary {
+  billPeriodId: number;
+  periodName: string;
+  /** First instant of the period. */
+  startDate: Date;
+  /** Last instant of the period (the millisecond before the next period starts). */
+  endDate: Date;
+  items: SummaryItem[];
+}
+
+/**
+ * Summary per (customer, SKU, line): units active at the previous period's end, at this
+ * period's end, and the change. A customer whose units dropped to zero in the period (a
+ * removed service, a de-provisioned or deleted customer) still gets its rows, with
+ * currentPeriod "0", so a PSA sync zeroes its contract lines (seed 003 AT13, AT20/AT21).
+ */
+export async function billingSummary(db: Executor, caller: Caller, q: SummaryQuery): Promise<BillingSummary> {
+  const period = await getPeriodByEndDate(db, q.endDate);
+  if (q.customerId !== undefined) await assertCustomerInScope(db, caller, q.customerId);
+  const line = q.aggregateByCustomer
+    ? sql<string>`string_agg(distinct i.summary_grouping, '; ' order by i.summary_grouping)`
+    : sql<string>`i.summary_grouping`;
+  const rows = await sql<SummaryItem>`
+    select s.*, trim_scale(s.cur - s.prev)::text as "change", trim_scale(s.prev)::text as "previousPeriod", trim_scale(s.cur)::text as "currentPeriod"
+    from (
+      select i.customer_id as "customerId", c.name as "customerCode", c.fullname as "customerName",
+             coalesce(nullif(c.billing_id, ''), c.account_code) as "customerAccountCode", c.billing_id as "billingId",
+             i.sku, i.is_billable as "isBillable", ${line} as "lineDescription",
+             coalesce(sum(i.quantity) filter (where i.started_at < ${period.startsAt}), 0) as prev,
+             coalesce(sum(i.quantity) filter (where i.ended_at is null), 0) as cur
+      from bill_items i join customers c on c.id = i.customer_id
+      where i.bill_period_id = ${period.id} and ${scopeSql(caller)}
+        ${q.customerId !== undefined ? sql`and i.customer_id = ${q.customerId}` : sql``}
+        ${q.billable ? sql`and i.is_billable` : sql``}
+      group by i.customer_id, c.name, c.fullname, c.billing_id, c.account_code, i.sku, i.is_billable
+               ${q.aggregateByCustomer ? sql`` : sql`, i.summary_grouping`}
+    ) s
+    where s.prev <> 0 or s.cur <> 0
+    order by s."customerCode", s.sku nulls last, s."lineDescription", s."isBillable" desc`.execute(db);
+  return {
+    ...periodHeader(period),
+    items: rows.rows.map((r) => {
+      const { prev: _p, cur: _c, ...item } = r as SummaryItem & { prev: unknown; cur: unknown };
+      return item;
+    }),
+  };
+}
+
+export function periodHeader(period: BillPeriod): { billPeriodId: number; periodName: string; startDate: Date; endDate: Date } {
+  return { billPeriodId: period.id, periodName: period.name, startDate: period.startsAt, endDate: new Date(period.endsAt.getTime() - 1) };
+}
+
+/** A period by its exact end date; unknown dates are a NotFound naming the date. */
+export async function getPeriodByEndDate(db: Executor, endDate: string): Promise<BillPeriod> {
+  const date = parseDateRef(endDate);
+  await ensurePeriods(db);
+  const period = await findPeriodByEndDate(db, date);
+  if (!period) throw periodNotFound(date);
+  return period;
+}
+
+/** The customer must be in the caller's subtree; deleted customers keep their billing history. */
+async function assertCustomerInScope(db: Executor, caller: Caller, customerId: number): Promise<void> {
+  const row = await db.selectFrom('customers').select('path').where('id', '=', customerId).executeTakeFirst();
+  if (!row || !pathInScope(caller, row.path)) throw customerNotFound(String(customerId));
+}
+
+function scopeSql(caller: Caller, alias = 'c'): RawBuilder<unknown> {
+  return caller.subtree
+    ? sql`${sql.ref(`${alias}.path`)} like ${escapeLike(caller.customerPath) + '%'}`
+    : sql`${sql.ref(`${alias}.id`)} = ${caller.customerId}`;
+}
+
+export interface BillingParameters {
+  endDates: { label: string }[];
+  customers: { id: number; name: string }[];
+}
+
+/** Period end dates and the customers in the caller's subtree (GET /api/Billing/parameters). */
+export async function billingParameters(db: Executor, caller: Caller): Promise<BillingParameters> {
+  const periods = await billPeriods(db);
+  const customers = await sql<{ id: number; name: string }>`
+    select c.id, c.fullname as name from customers c
+    where ${scopeSql(caller)} and (c.deleted_at is null or exists (select 1 from bill_items i where i.customer_id = c.id))
+    order by lower(c.fullname), c.id`.execute(db);
+  return { endDates: periods.map((p) => ({ label: p.endDate })), customers: customers.rows };
+}
+
+export interface DetailQuery {
+  endDate: string;
+  customerId?: number;
+  /** Case-insensitive part of the service code or name. */
+  serviceSearch?: string;
+  /** Case-insensitive part of the user name, UPN or display name. */
+  userSearch?: string;
+  billable?: boolean;
+}
+
+/** One bill item as the seed's detail example names it; dates as Date, decimals as strings. */
+export interface DetailItem {
+  billPeriodID: number;
+  periodName: string;
+  billPeriodStartDate: Date;
+  billPeriodEndDate: Date;
+  customerId: number;
+  customerCode: string;
+  customerName: string;
+  customerAccountCode: string | null;
+  address1: string | null;
+  address2: string | null;
+  country: string | null;
+  postCode: string | null;
+  email: string | null;
+  billCustomerID: number;
+  billCustomerCode: string;
+  billCustomerName: string;
+  billCustomerAccountCode: string | null;
+  billAddress1: string | null;
+  billAddress2: string | null;
+  billCountry: string | null;
+  billPostCode: string | null;
+  billEmail: string | null;
+  billItemID: number;
+  serviceChangeID: number;
+  userId: number | null;
+  upn: string | null;
+  userName: string | null;
+  serviceId: number | null;
+  serviceCode: string | null;
+  serviceName: string | null;
+  instanceName: string | null;
+  sku: string | null;
+  skuType: string;
+  planCode: string | null;
+  servicePlanName: string | null;
+  lineDescription: string;
+  summaryGrouping: string;
+  percentDuration: string;
+  isBillable: boolean;
+  overrideReason: string | null;
+  billConfigRuleID: number | null;
+  changeStartDate: Date;
+  changeEndDate: Date | null;
+  quantity: string;
+  action: string;
+  addedByUserID: number | null;
+  addedByUserName: string | null;
+  removedByUserID: number | null;
+  removedByUserName: string | null;
+  department: string | null;
+  location: string | null;
+  actionedDate: Date;
+  actionedBy: string | null;
+  resultCount: number;
+}
+
+/** Column order of the detail (the seed's example order): CSV and Excel use it. */
+export const DETAIL_FIELDS = [
+  'billPeriodID', 'periodName', 'billPeriodStartDate', 'billPeriodEndDate', 'customerId', 'customerCode', 'customerName',
+  'customerAccountCode', 'address1', 'address2', 'country', 'postCode', 'email', 'billCustomerID', 'billCustomerCode',
+  'billCustomerName', 'billCustomerAccountCode', 'billAddress1', 'billAddress2', 'billCountry', 'billPostCode', 'billEmail',
+  'billItemID', 'serviceChangeID', 'userId', 'upn', 'userName', 'serviceId', 'serviceCode', 'serviceName', 'instanceName',
+  'sku', 'skuType', 'planCode', 'servicePlanName', 'lineDescription', 'summaryGrouping', 'percentDuration', 'isBillable',
+  'overrideReason', 'billConfigRuleID', 'changeStartDate', 'changeEndDate', 'quantity', 'action', 'addedByUserID',
+  'addedByUserName', 'removedByUserID', 'removedByUserName', 'department', 'location', 'actionedDate', 'actionedBy', 'resultCount',
+] as const satisfies readonly (keyof DetailItem)[];
+
+export interface BillingDetail {
+  period: BillPeriod;
+  header: { billPeriodId: number; periodName: string; startDate: Date; endDate: Date };
+  /** Rows in billItemID order, fetched from a cursor in chunks: never the whole period in memory. */
+  rows: AsyncIterable<DetailItem>;
+}
+
+/**
+ * The detail of a period (GET /api/billing/{enddate}/detail). Validation happens before this
+ * returns; the rows are streamed when iterated. On PGlite the cursor holds the single session
+ * until the iteration ends, so consume it promptly.
+ */
+export async function billingDetail(db: Executor, caller: Caller, q: DetailQuery, chunkSize = 2000): Promise<BillingDetail> {
+  const period = await getPeriodByEndDate(db, q.endDate);
+  if (q.customerId !== undefined) await assertCustomerInScope(db, caller, q.customerId);
+  const header = periodHeader(period);
+  const like = (s: string) => `%${escapeLike(s.trim().toLowerCase())}%`;
+  const query = sql<DetailItem>`
+    select ${period.id}::int as "billPeriodID", ${period.name}::text as "periodName",
+           ${header.startDate}::timestamptz as "billPeriodStartDate", ${header.endDate}::timestamptz as "billPeriodEndDate",
+           c.id as "customerId", c.name as "customerCode", c.fullname as "customerName",
+           coalesce(nullif(c.billing_id, ''), c.account_code) as "customerAccountCode",
+           c.address1, c.address2, c.country, c.postcode as "postCode", c.email,
+           b.id as "billCustomerID", b.name as "billCustomerCode", b.fullname as "billCustomerName",
+           coalesce(nullif(b.billing_id, ''), b.account_code) as "billCustomerAccountCode",
+           b.address1 as "billAddress1", b.address2 as "billAddress2", b.country as "billCountry", b.postcode as "billPostCode", b.email as "billEmail",
+           i.id as "billItemID", i.service_change_id as "serviceChangeID",
+           i.user_id as "userId", u.upn, u.name as "userName",
+           i.service_id as "serviceId", s.code as "serviceCode", s.fullname as "serviceName", i.instance_name as "instanceName",
+           i.sku, i.sku_type as "skuType", i.plan_code as "planCode", i.plan_name as "servicePlanName",
+           i.line_description as "lineDescription", i.summary_grouping as "summaryGrouping",
+           i.percent_duration::text as "percentDuration", i.is_billable as "isBillable", i.override_reason as "overrideReason",
+           i.bill_config_rule_id as "billConfigRuleID",
+           greatest(i.started_at, ${period.startsAt}) as "changeStartDate", i.ended_at as "changeEndDate",
+           trim_scale(i.quantity)::text as quantity, i.action,
+           i.added_by_user_id as "addedByUserID", i.added_by_user_name as "addedByUserName",
+           i.removed_by_user_id as "removedByUserID", i.removed_by_user_name as "removedByUserName",
+           u.department, u.location, i.actioned_at as "actionedDate", i.actioned_by as "actionedBy",
+           count(*) over ()::int as "resultCount"
+    from bill_items i
+    join customers c on c.id = i.customer_id
+    join customers b on b.id = i.bill_customer_id
+    left join users u on u.id = i.user_id
+    left join services s on s.id = i.service_id
+    where i.bill_period_id = ${period.id} and ${scopeSql(caller)}
+      ${q.customerId !== undefined ? sql`and i.customer_id = ${q.customerId}` : sql``}
+      ${q.billable ? sql`and i.is_billable` : sql``}
+      ${q.serviceSearch ? sql`and (lower(s.code) like ${like(q.serviceSearch)} or lower(s.fullname) like ${like(q.serviceSearch)})` : sql``}
+      ${q.userSearch ? sql`and (lower(u.name) like ${like(q.userSearch)} or lower(u.upn) like ${like(q.userSearch)} or lower(coalesce(u.display_name, '')) like ${like(q.userSearch)})` : sql``}
+    order by i.id`;
+  const compiled = query.compile(db);
+  return {
+    period,
+    header,
+    rows: {
+      async *[Symbol.asyncIterator]() {
+        for await (const chunk of db.getExecutor().stream(compiled, chunkSize)) {
+          for (const row of chunk.rows) yield row as DetailItem;
+        }
+      },
+    },
+  };
+}
