@@ -8,6 +8,8 @@ import { ledgerMigration } from '../../billing/ledger/schema.js';
 import { billingMigration } from '../../billing/schema.js';
 import { apiTokensMigration } from '../../tenancy/api-tokens/schema.js';
 import { jobsMigration } from '../../jobs/schema.js';
+import { queueSchemaMigration } from '../queue.js';
+import { provisioningQueueMigration } from '../../provisioning/request-queue.js';
 import { reportsMigration } from '../../reports/schema.js';
 
 /**
@@ -20,7 +22,9 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_services': servicesMigration,
   '0004_provisioning': provisioningMigration,
   '0005_service_changes': ledgerMigration,
+  '0006_queue': queueSchemaMigration,
   '0007_jobs': jobsMigration,
+  '0008_provisioning_queue': provisioningQueueMigration,
   '0008_billing': billingMigration,
   '0009_api_tokens': apiTokensMigration,
   '0010_reports': reportsMigration,

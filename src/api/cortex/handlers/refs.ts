@@ -28,15 +28,15 @@ export function parentRefOf(node: XmlNode): CustomerRef | undefined {
   return isEmptyRef(ref) ? undefined : ref;
 }
 
+/** One selector of a user, the most specific given: id, name, upn, then fullname (a GET answer names all four). */
 export function userRefOf(node: XmlNode): UserRef {
-  const ref: UserRef = {};
   const id = intOf(node, 'id');
-  if (id !== undefined) ref.id = id;
+  if (id !== undefined) return { id };
   for (const tag of ['name', 'upn', 'fullname'] as const) {
     const v = textOf(node, tag);
-    if (v !== undefined && v !== '') ref[tag] = v;
+    if (v !== undefined && v !== '') return { [tag]: v };
   }
-  return ref;
+  return {};
 }
 
 /** A service, package or user plan by <name> or <fullname> (or <id>). */
