@@ -1,0 +1,39 @@
+import type { Selectable } from 'kysely';
+import type { Executor } from '../core/db/database.js';
+import type { JobRunsTable, JobsTable } from './schema.js';
+
+export type JobRow = Selectable<JobsTable>;
+export type RunRow = Selectable<JobRunsTable>;
+
+export function selectJob(db: Executor, id: number): Promise<JobRow | undefined> {
+  return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function selectJobs(db: Executor): Promise<JobRow[]> {
+  return db.selectFrom('jobs').selectAll().orderBy('id').execute();
+}
+
+/** The latest run of each job (for the "Last Run Result" column). */
+export async function selectLastRuns(db: Executor, jobIds: number[]): Promise<Map<number, RunRow>> {
+  if (jobIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('job_runs')
+    .selectAll()
+    .where('id', 'in', (eb) => eb.selectFrom('job_runs').select((e) => e.fn.max('id').as('id')).where('job_id', 'in', jobIds).groupBy('job_id'))
+    .execute();
+  return new Map(rows.map((r) => [r.job_id, r]));
+}
+
+/** Enabled jobs whose next fire time has come. */
+export function selectDueJobs(db: Executor, now: Date): Promise<JobRow[]> {
+  return db.selectFrom('jobs').selectAll().where('enabled', '=', true).where('next_run_at', '<=', now).orderBy('next_run_at').execute();
+}
+
+/**
+ * Compare-and-set of the next fire time: only the process whose update finds the value it read
+ * wins the occurrence, however many schedulers share the database.
+ */
+export async function advanceNextRun(db: Executor, id: number, expected: Date, next: Date | null): Promise<boolean> {
+  const res = await db.updateTable('jobs').set({ next_run_at: next }).where('id', '=', id).where('next_run_at', '=', expected).where('enabled', '=', true).executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}

@@ -1,0 +1,285 @@
+import os from 'node:os';
+import type { AppContext } from '../core/context.js';
+import { DomainError, must } from '../core/errors.js';
+import { requirePermission, type Caller } from '../tenancy/caller.js';
+import { Schedule } from './cron.js';
+import { advanceNextRun, selectDueJobs, selectJob, type JobRow, type RunRow } from './job.queries.js';
+import { jobNotFound, openSecrets, type JobsEnv } from './job.service.js';
+import { RunLogWriter } from './run-log.js';
+import { completedStatus } from './run-status.js';
+import type { TaskOutcome } from './tasks/task.js';
+
+export interface RunnerOptions {
+  /** Written on each run this process executes; defaults to host:pid. */
+  owner?: string;
+  /** How often a running run proves its process is alive. */
+  heartbeatMs?: number;
+  /** A running run whose heartbeat is older than this is dead: its process stopped (issue 7 §2). */
+  leaseMs?: number;
+  /** An occurrence noticed later than this after its time is reported as missed instead of run. */
+  missedAfterMs?: number;
+  /** Runs this process executes at once (different jobs; one job never runs twice at once). */
+  concurrency?: number;
+}
+
+/** Missed occurrences recorded one by one; beyond this the last row says how many more there were. */
+const MAX_MISSED_ROWS = 20;
+
+/**
+ * Scheduling and execution of job runs, safe with several processes on one PostgreSQL:
+ * - a schedule fires once: the next fire time advances by compare-and-set, and a unique index
+ *   on (job_id, scheduled_for) refuses a second run of one occurrence;
+ * - a job never runs twice at once: a partial unique index allows one Running run per job;
+ * - a run whose process died is found by its stale heartbeat and marked Failed;
+ * - an occurrence that passed while no process was running is recorded as Missed.
+ */
+export class JobRunner {
+  readonly owner: string;
+  readonly #opts: Required<Omit<RunnerOptions, 'owner'>>;
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly app: AppContext,
+    private readonly env: JobsEnv,
+    opts: RunnerOptions = {},
+  ) {
+    this.owner = opts.owner ?? `${os.hostname()}:${process.pid}`;
+    this.#opts = {
+      heartbeatMs: opts.heartbeatMs ?? 10_000,
+      leaseMs: opts.leaseMs ?? 60_000,
+      missedAfterMs: opts.missedAfterMs ?? 120_000,
+      concurrency: opts.concurrency ?? 2,
+    };
+  }
+
+  /** One scheduler pass: reap dead runs, fire due schedules, start queued runs (not awaited). */
+  async tick(now = new Date()): Promise<void> {
+    await this.reapDeadRuns(now);
+    await this.fireDueSchedules(now);
+    while (this.#inFlight.size < this.#opts.concurrency) {
+      const run = await this.#claimQueued();
+      if (!run) break;
+      this.#track(this.execute(run));
+    }
+  }
+
+  /** Waits for the runs this process started. */
+  async drain(): Promise<void> {
+    while (this.#inFlight.size) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Queues a run for any scheduler process to pick up ("Run Now" in the console). */
+  async enqueue(caller: Caller, jobId: number): Promise<RunRow> {
+    requirePermission(caller, 'Manage Jobs');
+    must(await selectJob(this.app.db, jobId), () => jobNotFound(jobId));
+    return this.app.db
+      .insertInto('job_runs')
+      .values({ job_id: jobId, status: 'Queued', trigger: 'manual', requested_by: caller.userName, changes: '[]' })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /**
+   * Runs a job in this process and waits for the end (the CLI, and dry runs from the console,
+   * whose diff the caller waits for). Refused while another run of the job is running.
+   */
+  async runNow(caller: Caller, jobId: number, opts: { dryRun?: boolean } = {}): Promise<RunRow> {
+    requirePermission(caller, 'Manage Jobs');
+    must(await selectJob(this.app.db, jobId), () => jobNotFound(jobId));
+    await this.reapDeadRuns(new Date());
+    const now = new Date();
+    let run: RunRow;
+    try {
+      run = await this.app.db
+        .insertInto('job_runs')
+        .values({
+          job_id: jobId, status: 'Running', trigger: 'manual', dry_run: opts.dryRun ?? false, requested_by: caller.userName,
+          started_at: now, heartbeat_at: now, owner: this.owner, changes: '[]',
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new DomainError('Conflict', `Job ${jobId} is already running; wait for that run to end.`, { jobId });
+      throw e;
+    }
+    return this.execute(run);
+  }
+
+  /** Marks runs whose process stopped heart-beating as Failed, with a JB03 entry saying why. */
+  async reapDeadRuns(now: Date): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.#opts.leaseMs);
+    const dead = await this.app.db
+      .updateTable('job_runs')
+      .set({ status: 'Failed', finished_at: now, message: 'The process running this job stopped before the run ended.' })
+      .where('status', '=', 'Running')
+      .where('heartbeat_at', '<', cutoff)
+      .returning(['id', 'owner', 'heartbeat_at', 'error_count'])
+      .execute();
+    for (const r of dead) {
+      await this.app.db
+        .insertInto('job_run_logs')
+        .values({ run_id: r.id, code: 'JB03', level: 'Error', message: `The process running this job (${r.owner ?? 'unknown'}) stopped responding at ${r.heartbeat_at?.toISOString() ?? 'an unknown time'}; the run was marked failed.`, logged_at: now })
+        .execute();
+      await this.app.db.updateTable('job_runs').set({ error_count: r.error_count + 1 }).where('id', '=', r.id).execute();
+    }
+    return dead.length;
+  }
+
+  /** Fires every due schedule once across processes; occurrences found too late are recorded as Missed. */
+  async fireDueSchedules(now: Date): Promise<void> {
+    for (const job of await selectDueJobs(this.app.db, now)) {
+      const due = job.next_run_at!;
+      let schedule: Schedule;
+      try {
+        schedule = Schedule.parse(job.cron, job.time_zone);
+      } catch (e) {
+        this.app.logger.error({ jobId: job.id, err: (e as Error).message }, 'job has an invalid schedule; disabled');
+        await this.app.db.updateTable('jobs').set({ enabled: false, next_run_at: null }).where('id', '=', job.id).execute();
+        continue;
+      }
+      if (!(await advanceNextRun(this.app.db, job.id, due, schedule.nextAfter(now)))) continue;
+      const occurrences = [due, ...schedule.between(due, now, MAX_MISSED_ROWS * 50)];
+      const late = occurrences.filter((o) => now.getTime() - o.getTime() > this.#opts.missedAfterMs);
+      const onTime = occurrences.filter((o) => now.getTime() - o.getTime() <= this.#opts.missedAfterMs);
+      await this.#recordMissed(job, late, now);
+      // Several on-time occurrences in one pass (a seconds schedule): the latest stands for them.
+      const latest = onTime.at(-1);
+      if (latest) await this.#queueScheduled(job, latest, now);
+    }
+  }
+
+  async #recordMissed(job: JobRow, late: Date[], now: Date): Promise<void> {
+    const shown = late.slice(-MAX_MISSED_ROWS);
+    for (const [i, at] of shown.entries()) {
+      const more = i === shown.length - 1 && late.length > shown.length ? ` (${late.length - shown.length} earlier occurrences were missed too)` : '';
+      const message = `The run scheduled for ${at.toISOString()} was missed: no Tenantry process was running the scheduler then${more}.`;
+      await this.#insertFinished(job.id, at, 'Missed', 'JB02', 'Warning', message, now);
+    }
+  }
+
+  async #queueScheduled(job: JobRow, at: Date, now: Date): Promise<void> {
+    const waiting = await this.app.db.selectFrom('job_runs').select('id').where('job_id', '=', job.id).where('status', '=', 'Queued').where('dry_run', '=', false).executeTakeFirst();
+    if (waiting) {
+      await this.#insertFinished(job.id, at, 'Skipped', 'JB04', 'Warning', `The run scheduled for ${at.toISOString()} was skipped: run ${waiting.id} of this job was still waiting to start.`, now);
+      return;
+    }
+    await this.app.db
+      .insertInto('job_runs')
+      .values({ job_id: job.id, status: 'Queued', trigger: 'schedule', scheduled_for: at, requested_by: 'schedule', changes: '[]' })
+      .onConflict((oc) => oc.columns(['job_id', 'scheduled_for']).where('scheduled_for', 'is not', null).doNothing())
+      .execute();
+  }
+
+  async #insertFinished(jobId: number, at: Date, status: 'Missed' | 'Skipped', code: string, level: 'Warning', message: string, now: Date): Promise<void> {
+    const run = await this.app.db
+      .insertInto('job_runs')
+      .values({ job_id: jobId, status, trigger: 'schedule', scheduled_for: at, requested_by: 'schedule', finished_at: now, warning_count: 1, message, changes: '[]' })
+      .onConflict((oc) => oc.columns(['job_id', 'scheduled_for']).where('scheduled_for', 'is not', null).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (run) await this.app.db.insertInto('job_run_logs').values({ run_id: run.id, code, level, message, logged_at: now }).execute();
+  }
+
+  /** Claims the oldest queued run whose job is not running, skipping rows other processes hold. */
+  async #claimQueued(): Promise<RunRow | undefined> {
+    const now = new Date();
+    try {
+      return await this.app.db.transaction().execute(async (tx) => {
+        const candidate = await tx
+          .selectFrom('job_runs as r')
+          .select('r.id')
+          .where('r.status', '=', 'Queued')
+          .where((eb) =>
+            eb.or([
+              eb('r.dry_run', '=', true),
+              eb.not(eb.exists(eb.selectFrom('job_runs as x').select('x.id').whereRef('x.job_id', '=', 'r.job_id').where('x.status', '=', 'Running').where('x.dry_run', '=', false))),
+            ]),
+          )
+          .orderBy('r.id')
+          .limit(1)
+          .forUpdate()
+          .skipLocked()
+          .executeTakeFirst();
+        if (!candidate) return undefined;
+        return tx
+          .updateTable('job_runs')
+          .set({ status: 'Running', started_at: now, heartbeat_at: now, owner: this.owner })
+          .where('id', '=', candidate.id)
+          .returningAll()
+          .executeTakeFirst();
+      });
+    } catch (e) {
+      // Another process started a run of the same job a moment ago: leave this one queued.
+      if (isUniqueViolation(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Executes a claimed run to its end and records status, counts and the diff. */
+  async execute(run: RunRow): Promise<RunRow> {
+    const { db, logger } = this.app;
+    const job = await selectJob(db, run.job_id);
+    const task = job ? this.env.registry.get(job.task as never) : undefined;
+    const writer = new RunLogWriter(db, run.id, job?.log_level ?? 'Verbose');
+    const heartbeat = setInterval(() => {
+      db.updateTable('job_runs').set({ heartbeat_at: new Date() }).where('id', '=', run.id).where('status', '=', 'Running').execute()
+        .catch((e: unknown) => logger.warn({ runId: run.id, err: (e as Error).message }, 'job heartbeat failed'));
+    }, this.#opts.heartbeatMs);
+    heartbeat.unref();
+    let outcome: TaskOutcome | undefined;
+    logger.info({ jobId: run.job_id, runId: run.id, dryRun: run.dry_run }, 'job run started');
+    try {
+      if (!job || !task) throw new Error(job ? `unknown task '${job.task}'` : 'the job was deleted');
+      outcome = await task.run({
+        app: this.app,
+        params: job.parameters,
+        secrets: () => openSecrets(this.env.box, job.secrets_sealed),
+        log: writer,
+        dryRun: run.dry_run,
+        now: new Date(),
+        jobId: job.id,
+        runId: run.id,
+      });
+    } catch (e) {
+      writer.write('JB01', 'Error', `The run stopped with an unexpected error: ${(e as Error).message}`);
+      logger.error({ jobId: run.job_id, runId: run.id, err: (e as Error).message }, 'job run failed');
+    } finally {
+      clearInterval(heartbeat);
+    }
+    try {
+      await writer.flush();
+    } catch (e) {
+      logger.error({ runId: run.id, err: (e as Error).message }, 'could not write the job run log');
+    }
+    const status = !outcome || outcome.aborted ? 'Failed' : completedStatus(writer.counts);
+    const finished = await db
+      .updateTable('job_runs')
+      .set({
+        status,
+        finished_at: new Date(),
+        error_count: writer.counts.error,
+        warning_count: writer.counts.warning,
+        info_count: writer.counts.info,
+        verbose_count: writer.counts.verbose,
+        changed_count: outcome?.changes.length ?? 0,
+        changes: JSON.stringify(outcome?.changes ?? []),
+        message: outcome?.message ?? 'The run stopped with an unexpected error.',
+      })
+      .where('id', '=', run.id)
+      .where('status', '=', 'Running')
+      .returningAll()
+      .executeTakeFirst();
+    logger.info({ jobId: run.job_id, runId: run.id, status }, 'job run ended');
+    // Undefined when the run was reaped meanwhile (this process stalled past its lease).
+    return finished ?? (await db.selectFrom('job_runs').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow());
+  }
+
+  #track(p: Promise<unknown>): void {
+    const tracked = p.catch((e: unknown) => this.app.logger.error({ err: (e as Error).message }, 'job run crashed')).finally(() => this.#inFlight.delete(tracked));
+    this.#inFlight.add(tracked);
+  }
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '23505';
+}
