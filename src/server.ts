@@ -3,10 +3,11 @@ import { openRuntime } from './core/runtime.js';
 import { buildServer } from './api/server.js';
 import { printAdminPassword } from './cli/context.js';
 import type { AppContext } from './core/context.js';
+import { startProvisioningEngine } from './provisioning/engine.js';
 
 /** Background services started with the server (provisioning workers, job scheduler, …). */
 export type BackgroundService = (ctx: AppContext) => Promise<{ stop(): Promise<void> }>;
-const BACKGROUND_SERVICES: BackgroundService[] = [];
+const BACKGROUND_SERVICES: BackgroundService[] = [startProvisioningEngine];
 
 export async function startServer(config: Config): Promise<void> {
   const { ctx, boot } = await openRuntime(config);

@@ -4,9 +4,10 @@ import { DatabaseOpenError } from '../core/db/database.js';
 import { DomainError } from '../core/errors.js';
 import { registerCoreCommands } from './core-commands.js';
 import { registerTenancyCommands } from './tenancy-commands.js';
+import { registerProvisioningCommands } from './provisioning-commands.js';
 
 /** Every command group of the CLI; each module adds its own. */
-const COMMAND_GROUPS = [registerCoreCommands, registerTenancyCommands];
+const COMMAND_GROUPS = [registerCoreCommands, registerTenancyCommands, registerProvisioningCommands];
 
 export function buildProgram(): Command {
   const program = new Command('tenantry')

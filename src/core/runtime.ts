@@ -5,6 +5,7 @@ import { SecretBox } from './crypto.js';
 import { createLogger } from './logger.js';
 import { bootstrap, type BootstrapResult } from '../tenancy/bootstrap.js';
 import type { AppContext } from './context.js';
+import { useRequestSecretBox } from '../provisioning/requests.js';
 
 /** Opens the database, migrates it and bootstraps the provider: the common start of every command. */
 export async function openRuntime(config: Config, opts: { quiet?: boolean } = {}): Promise<{ ctx: AppContext; boot: BootstrapResult }> {
@@ -14,6 +15,7 @@ export async function openRuntime(config: Config, opts: { quiet?: boolean } = {}
     await migrateToLatest(database.db);
     const boot = await bootstrap(database.db, { providerName: config.providerName, adminUser: config.adminUser, adminPassword: config.adminPassword });
     const secrets = SecretBox.load(config.secretKey, config.dataDir);
+    useRequestSecretBox(secrets);
     return { ctx: { config, database, db: database.db, secrets, logger, provider: boot.provider }, boot };
   } catch (e) {
     await database.close();

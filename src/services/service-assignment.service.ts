@@ -192,13 +192,12 @@ export async function deprovisionCustomerService(tx: Tx, caller: Caller, custome
   await tx.updateTable('user_services').set({ status: 'Requested', modified_at: new Date() }).where('customer_service_id', '=', row.id).where('status', 'in', ACTIVE).execute();
   await tx.updateTable('customer_services').set({ status: 'Requested', modified_at: new Date() }).where('id', '=', row.id).execute();
   await recordServiceChange(tx, caller, { action: 'customer_service_removed', customerId: customer.id, serviceId: service.id, customerServiceId: row.id, quantity: '0' });
-  return createRequest(tx, caller, {
-    entity: 'customer_service',
-    entityId: row.id,
-    customerId: customer.id,
-    action: 'deprovision',
-    desired: { service: service.code, userServiceIds: userServices.map((u) => u.id) },
-  });
+  const requestId = await createRequest(tx, caller, { entity: 'customer_service', entityId: row.id, customerId: customer.id, action: 'deprovision', desired: { service: service.code } });
+  // Children run first (a de-provision removes dependants before the parent): each user's service.
+  for (const us of userServices) {
+    await createRequest(tx, caller, { entity: 'user_service', entityId: us.id, customerId: customer.id, action: 'deprovision', parentId: requestId, sequence: 1, desired: { service: service.code } });
+  }
+  return requestId;
 }
 
 export interface UserServiceInput {

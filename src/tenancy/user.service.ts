@@ -221,6 +221,7 @@ export async function createUser(
     customerId: customer.id,
     action: 'provision',
     desired: { passwordSet: true },
+    secrets: { password: input.password?.password ?? generatedPassword },
   });
   return { user: toUser(row), requestId, generatedPassword };
 }
@@ -306,6 +307,7 @@ export async function updateUser(tx: Tx, caller: Caller, customer: Customer, ref
     customerId: customer.id,
     action: 'update',
     desired: { changed: changed.map((c) => (c === 'password_hash' ? 'password' : c)) },
+    secrets: { password: fields.password?.password || undefined },
   });
   return { user: toUser(row), requestId };
 }

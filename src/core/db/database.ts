@@ -18,7 +18,10 @@ export const PGLITE_VERSION = '0.5.16';
 /** Raw SQL access for libraries that bring their own SQL (pg-boss). */
 export interface RawSql {
   query(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
-  exec(text: string): Promise<void>;
+  /** Parameterless, possibly multi-statement SQL; returns the rows of the last statement. */
+  exec(text: string): Promise<{ rows: any[] }>;
+  /** LISTEN on a channel (notifications arrive after the sender's commit); resolves to an unlisten function. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
 }
 
 export interface Database {
@@ -62,8 +65,10 @@ async function openServer(url: string): Promise<Database> {
     raw: {
       query: (text, values) => pool.query(text, values as unknown[]),
       exec: async (text) => {
-        await pool.query(text);
+        const result = (await pool.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+        return { rows: Array.isArray(result) ? result.at(-1)?.rows ?? [] : result.rows };
       },
+      listen: (channel, onNotify) => listenOnServer(url, channel, onNotify),
     },
     close: () => db.destroy(),
   };
@@ -99,8 +104,10 @@ async function openEmbedded(opts: { dataDir?: string; memory?: boolean; loadData
     url: undefined,
     raw: {
       query: (text, values) => (values && values.length ? pglite.query(text, values) : pglite.query(text)),
-      exec: async (text) => {
-        await pglite.exec(text);
+      exec: async (text) => ({ rows: (await pglite.exec(text)).at(-1)?.rows ?? [] }),
+      listen: async (channel, onNotify) => {
+        const unlisten = await pglite.listen(channel, () => onNotify());
+        return () => unlisten();
       },
     },
     dump: () => pglite.dumpDataDir('none'),
@@ -110,6 +117,17 @@ async function openEmbedded(opts: { dataDir?: string; memory?: boolean; loadData
       releaseLock();
     },
   };
+}
+
+/** A dedicated connection for LISTEN: pooled connections are handed to other queries between uses. */
+async function listenOnServer(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  const client = new pg.Client({ connectionString: withDefaultUser(url) });
+  await client.connect();
+  client.on('notification', () => onNotify());
+  // A dropped LISTEN connection only costs latency (workers still poll): never crash the process for it.
+  client.on('error', () => {});
+  await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+  return () => client.end();
 }
 
 /** libpq falls back to the OS user when the URL names none; node-pg needs $USER, which services often lack. */

@@ -1,0 +1,74 @@
+import type { Executor } from '../core/db/database.js';
+
+/** Rows the engine reads to build a driver task. Deleted entities are included: delete requests need them. */
+export function customerRow(db: Executor, id: number) {
+  return db.selectFrom('customers').select(['id', 'name', 'fullname', 'primary_domain', 'enabled', 'path', 'status']).where('id', '=', id).executeTakeFirst();
+}
+
+export function userRow(db: Executor, id: number) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'customer_id', 'name', 'upn', 'first_name', 'last_name', 'display_name', 'enabled', 'status'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+export function customerServiceRow(db: Executor, id: number) {
+  return db
+    .selectFrom('customer_services')
+    .innerJoin('services', 'services.id', 'customer_services.service_id')
+    .leftJoin('customer_plans', 'customer_plans.id', 'customer_services.customer_plan_id')
+    .select([
+      'customer_services.id', 'customer_services.status', 'customer_services.properties',
+      'services.code', 'services.fullname', 'services.driver', 'services.driver_config', 'customer_plans.name as plan_name',
+    ])
+    .where('customer_services.id', '=', id)
+    .executeTakeFirst();
+}
+
+export function userServiceRow(db: Executor, id: number) {
+  return db
+    .selectFrom('user_services')
+    .innerJoin('customer_services', 'customer_services.id', 'user_services.customer_service_id')
+    .innerJoin('services', 'services.id', 'customer_services.service_id')
+    .leftJoin('customer_plans', 'customer_plans.id', 'customer_services.customer_plan_id')
+    .leftJoin('user_plans', 'user_plans.id', 'user_services.user_plan_id')
+    .select([
+      'user_services.id', 'user_services.user_id', 'user_services.status', 'user_services.properties',
+      'services.code', 'services.fullname', 'services.driver', 'services.driver_config',
+      'customer_plans.name as plan_name', 'user_plans.name as user_plan_name',
+    ])
+    .where('user_services.id', '=', id)
+    .executeTakeFirst();
+}
+
+export function serviceInstanceRow(db: Executor, id: number) {
+  return db
+    .selectFrom('service_instances')
+    .innerJoin('customer_services', 'customer_services.id', 'service_instances.customer_service_id')
+    .innerJoin('services', 'services.id', 'customer_services.service_id')
+    .select(['service_instances.id', 'service_instances.name', 'service_instances.status', 'service_instances.properties', 'customer_services.id as customer_service_id', 'services.code', 'services.fullname', 'services.driver', 'services.driver_config'])
+    .where('service_instances.id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Users that hold a customer service (its group's members). */
+export async function memberNames(db: Executor, customerServiceId: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('user_services')
+    .innerJoin('users', 'users.id', 'user_services.user_id')
+    .select('users.name')
+    .distinct()
+    .where('user_services.customer_service_id', '=', customerServiceId)
+    .where('user_services.status', '<>', 'NotProvisioned')
+    .where('users.deleted_at', 'is', null)
+    .where('users.status', '<>', 'NotProvisioned')
+    .orderBy('users.name')
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+/** Every distinct driver configuration in the catalog: customers and users exist in each target system. */
+export function catalogTargets(db: Executor) {
+  return db.selectFrom('services').select(['driver', 'driver_config']).where('enabled', '=', true).orderBy('id').execute();
+}

@@ -1,0 +1,109 @@
+import type { Executor } from '../core/db/database.js';
+import { customerAncestry } from '../tenancy/customer.service.js';
+import type { DriverCustomer, DriverService, DriverTask, DriverUser } from './drivers/driver.js';
+import type { DriverName } from './drivers/registry.js';
+import type { EngineRequest } from './engine.queries.js';
+import type { RequestSecrets } from './requests.js';
+import { catalogTargets, customerRow, customerServiceRow, memberNames, serviceInstanceRow, userRow, userServiceRow } from './task.queries.js';
+
+/** A driver with its stored (still sealed) config. */
+export interface DriverTarget {
+  driver: DriverName;
+  config: Record<string, unknown>;
+}
+
+/** What the engine runs for a request's own work: the task, and the drivers it goes to (none = nothing to do, with a reason). */
+export interface Work {
+  task: DriverTask;
+  targets: DriverTarget[];
+  skip?: string;
+}
+
+export class WorkBuildError extends Error {
+  override name = 'WorkBuildError';
+}
+
+/** Reads the current state of the request's entity: a re-run always pushes what the database holds now. */
+export async function buildWork(db: Executor, r: EngineRequest, attempt: number, secrets: RequestSecrets): Promise<Work> {
+  const customerRecord = must(await customerRow(db, r.customer_id), `customer ${r.customer_id}`);
+  const customer: DriverCustomer = {
+    id: customerRecord.id,
+    name: customerRecord.name,
+    fullname: customerRecord.fullname,
+    primaryDomain: customerRecord.primary_domain,
+    enabled: customerRecord.enabled,
+    ancestry: await customerAncestry(db, customerRecord),
+  };
+  const base = { requestId: r.id, attempt, entity: r.entity, action: r.action, customer, desired: r.desired };
+  switch (r.entity) {
+    case 'customer': {
+      const task: DriverTask = base;
+      return { task, targets: await everyTarget(db), skip: skipUpdate(r, customerRecord.status) };
+    }
+    case 'user': {
+      const user = await driverUser(db, r.entity_id, secrets);
+      return { task: { ...base, user: user.value }, targets: await everyTarget(db), skip: skipUpdate(r, user.status) };
+    }
+    case 'customer_service': {
+      const cs = must(await customerServiceRow(db, r.entity_id), `customer service ${r.entity_id}`);
+      const service: DriverService = { code: cs.code, fullname: cs.fullname, planName: cs.plan_name, userPlanName: null, properties: cs.properties };
+      const members = r.action === 'provision' || r.action === 'update' ? await memberNames(db, cs.id) : undefined;
+      return { task: { ...base, service, ...(members ? { members } : {}) }, targets: [{ driver: cs.driver, config: cs.driver_config }], skip: skipUpdate(r, cs.status) };
+    }
+    case 'user_service': {
+      const us = must(await userServiceRow(db, r.entity_id), `user service ${r.entity_id}`);
+      const user = await driverUser(db, us.user_id, secrets);
+      const service: DriverService = { code: us.code, fullname: us.fullname, planName: us.plan_name, userPlanName: us.user_plan_name, properties: us.properties };
+      return { task: { ...base, user: user.value, service }, targets: [{ driver: us.driver, config: us.driver_config }], skip: skipUpdate(r, us.status) };
+    }
+    case 'service_instance': {
+      const si = must(await serviceInstanceRow(db, r.entity_id), `service instance ${r.entity_id}`);
+      const service: DriverService = { code: si.code, fullname: si.fullname, planName: null, userPlanName: null, properties: { ...si.properties, instance: si.name } };
+      return { task: { ...base, service }, targets: [{ driver: si.driver, config: si.driver_config }], skip: skipUpdate(r, si.status) };
+    }
+  }
+}
+
+async function driverUser(db: Executor, id: number, secrets: RequestSecrets): Promise<{ value: DriverUser; status: string }> {
+  const u = must(await userRow(db, id), `user ${id}`);
+  return {
+    status: u.status,
+    value: {
+      id: u.id,
+      name: u.name,
+      upn: u.upn,
+      firstName: u.first_name,
+      lastName: u.last_name,
+      displayName: u.display_name,
+      email: u.upn,
+      enabled: u.enabled,
+      ...(secrets.password ? { password: secrets.password } : {}),
+    },
+  };
+}
+
+/** An update of a de-provisioned entity changes the database only: pushing it would re-create the entity. */
+function skipUpdate(r: EngineRequest, status: string): string | undefined {
+  return r.action === 'update' && status === 'NotProvisioned' ? `${r.entity.replace('_', ' ')} is not provisioned: nothing to push` : undefined;
+}
+
+async function everyTarget(db: Executor): Promise<DriverTarget[]> {
+  const seen = new Set<string>();
+  const targets: DriverTarget[] = [];
+  for (const row of await catalogTargets(db)) {
+    const key = targetKey(row);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    targets.push({ driver: row.driver, config: row.driver_config });
+  }
+  return targets;
+}
+
+export function targetKey(target: { driver: string; config?: unknown; driver_config?: unknown }): string {
+  return `${target.driver}:${JSON.stringify(target.config ?? target.driver_config)}`;
+}
+
+function must<T>(row: T | undefined, what: string): T {
+  if (row === undefined) throw new WorkBuildError(`${what} no longer exists`);
+  return row;
+}
