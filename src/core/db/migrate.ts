@@ -8,6 +8,8 @@ import { ledgerMigration } from '../../billing/ledger/schema.js';
 import { billingMigration } from '../../billing/schema.js';
 import { apiTokensMigration } from '../../tenancy/api-tokens/schema.js';
 import { jobsMigration } from '../../jobs/schema.js';
+import { exchangeMigration } from '../../services/exchange/schema.js';
+import { approvalsMigration } from '../../approvals/schema.js';
 import { queueSchemaMigration } from '../queue.js';
 import { provisioningQueueMigration } from '../../provisioning/request-queue.js';
 import { reportsMigration } from '../../reports/schema.js';
@@ -28,6 +30,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008_billing': billingMigration,
   '0009_api_tokens': apiTokensMigration,
   '0010_reports': reportsMigration,
+  '0011_approvals': approvalsMigration,
+  '0012_exchange': exchangeMigration,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -6,7 +6,9 @@ import type { LedgerTables } from '../../billing/ledger/schema.js';
 import type { BillingTables } from '../../billing/schema.js';
 import type { ApiTokenTables } from '../../tenancy/api-tokens/schema.js';
 import type { JobsTables } from '../../jobs/schema.js';
+import type { ExchangeTables } from '../../services/exchange/schema.js';
+import type { ApprovalTables } from '../../approvals/schema.js';
 import type { ReportTables } from '../../reports/schema.js';
 
 /** Every table, composed from the modules that own them. */
-export type Tables = TenancyTables & CatalogTables & ServicesTables & ProvisioningTables & LedgerTables & BillingTables & ApiTokenTables & JobsTables & ReportTables;
+export type Tables = TenancyTables & CatalogTables & ServicesTables & ProvisioningTables & LedgerTables & BillingTables & ApiTokenTables & JobsTables & ReportTables & ApprovalTables & ExchangeTables;
