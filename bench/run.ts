@@ -3,13 +3,14 @@
  * `npm run bench -- tenancy cortex` (names below); none = all.
  */
 import { tenancyBench } from './tenancy.bench.js';
+import { cortexBench } from './cortex.bench.js';
 
 export interface Bench {
   name: string;
   run(): Promise<void>;
 }
 
-const BENCHES: Bench[] = [tenancyBench];
+const BENCHES: Bench[] = [tenancyBench, cortexBench];
 
 const wanted = process.argv.slice(2);
 for (const bench of BENCHES) {

@@ -18,6 +18,9 @@ const MAX_TRACKED = 10_000;
 // scrypt takes tens of milliseconds by design; integrations send thousands of calls with the
 // same credentials, so a verified pair is remembered briefly (as an HMAC under a per-process key).
 const CACHE_TTL_MS = 60_000;
+// The caller (roles, enabled user and customer) is re-read this often at most: a disabled user or
+// a revoked "API Access" takes effect within seconds, while a busy integration skips two queries a call.
+const CALLER_TTL_MS = 5_000;
 
 /** Counts failures in a fixed window per key; bounded so a flood of names cannot grow it forever. */
 class FailureCounter {
@@ -54,7 +57,7 @@ class FailureCounter {
 export class CortexAuthenticator {
   private readonly byUser: FailureCounter;
   private readonly byAddress: FailureCounter;
-  private readonly verified = new Map<string, { userId: number; expires: number }>();
+  private readonly verified = new Map<string, { userId: number; expires: number; caller?: { value: Caller; expires: number } }>();
   private readonly key = randomBytes(32);
 
   constructor(private readonly db: Executor, limits: RateLimits = DEFAULT_RATE_LIMITS, private readonly now: () => number = Date.now) {
@@ -78,7 +81,11 @@ export class CortexAuthenticator {
   private async fromCache(c: Credentials, now: number): Promise<Caller | undefined> {
     const hit = this.verified.get(this.digest(c));
     if (!hit || hit.expires <= now) return undefined;
-    return callerForUser(this.db, hit.userId);
+    if (hit.caller && hit.caller.expires > now) return hit.caller.value;
+    const caller = await callerForUser(this.db, hit.userId);
+    if (!caller) throw notAuthenticated();
+    hit.caller = { value: caller, expires: now + CALLER_TTL_MS };
+    return caller;
   }
 
   private async verify(c: Credentials, userKey: string, address: string, now: number): Promise<Caller> {
