@@ -1,7 +1,7 @@
 import { completedStatus } from '../../../jobs/run-status.js';
 import { PsaProtocolError } from '../shared/errors.js';
 import {
-  chunks, CodedLog, errorDetails, fixed2, groupByCustomer, parseCustomersFilter, parseFlag,
+  chunks, CodedLog, CountingSink, errorDetails, fixed2, groupByCustomer, parseCustomersFilter, parseFlag,
   type SyncChange, type SyncCustomer, type SyncLogSink, type SyncResult,
 } from '../shared/sync-model.js';
 import { InvalidBillingPeriod, type SyncPeriod, type SyncQuantitySource } from '../shared/sync-source.js';
@@ -62,18 +62,12 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
  * goes on; only unusable parameters, secrets or connections end it early.
  */
 export async function syncAutotask(input: AutotaskSyncInput): Promise<SyncResult> {
-  const counts = { error: 0, warning: 0, info: 0, verbose: 0 };
-  const sink: SyncLogSink = {
-    write(code, level, message) {
-      counts[level === 'Error' ? 'error' : level === 'Warning' ? 'warning' : level === 'Info' ? 'info' : 'verbose'] += 1;
-      input.log.write(code, level, message);
-    },
-  };
+  const sink = new CountingSink(input.log);
   const log = new CodedLog(AT_CODES, sink);
   const result: SyncResult = { aborted: false, changes: [], apiCalls: 0, customers: 0 };
   const finish = (aborted: boolean): SyncResult => {
     result.aborted = aborted;
-    log.emit('AT24', { status: aborted ? 'Failed' : completedStatus(counts) });
+    log.emit('AT24', { status: aborted ? 'Failed' : completedStatus(sink.counts) });
     return result;
   };
 

@@ -6,6 +6,18 @@ export interface SyncLogSink {
   write(code: string, level: LogLevel, message: string): void;
 }
 
+/** Passes entries on and counts them per level, so a sync can report its status (AT24 / CW23). */
+export class CountingSink implements SyncLogSink {
+  readonly counts = { error: 0, warning: 0, info: 0, verbose: 0 };
+
+  constructor(private readonly inner: SyncLogSink) {}
+
+  write(code: string, level: LogLevel, message: string): void {
+    this.counts[level === 'Error' ? 'error' : level === 'Warning' ? 'warning' : level === 'Info' ? 'info' : 'verbose'] += 1;
+    this.inner.write(code, level, message);
+  }
+}
+
 /** A log code: its level and its message with the placeholders filled (seed 003 / 004 code tables). */
 export interface CodeDef<P> {
   level: LogLevel;
