@@ -1,11 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppContext } from '../core/context.js';
 import { cortexRoutes } from './cortex/route.js';
+import { externalApiRoutes } from './rest/billing-routes.js';
+import { consoleTokenRoutes } from './console/api-tokens.js';
 
 /** An API module: registers its routes on the shared server. */
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void> | void;
 
-const ROUTE_MODULES: RouteModule[] = [healthRoutes, cortexRoutes];
+const ROUTE_MODULES: RouteModule[] = [healthRoutes, cortexRoutes, externalApiRoutes, consoleTokenRoutes];
 
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: ctx.logger, bodyLimit: ctx.config.xmlBodyLimit }) as unknown as FastifyInstance;

@@ -28,6 +28,8 @@ export interface SummaryItem {
   /** Atria exports the Billing Identifier as Customer Account Code; the account code when none is set. */
   customerAccountCode: string | null;
   billingId: string | null;
+  /** The customer is deleted or de-provisioned: a PSA sync reduces its lines to zero (seed 003 AT20/AT21). */
+  deprovisioned: boolean;
   sku: string | null;
   isBillable: boolean;
   /** The summary grouping (Atria "Summary Grouping"); several joined by '; ' when aggregated by customer. */
@@ -67,14 +69,14 @@ export async function billingSummary(db: Executor, caller: Caller, q: SummaryQue
     from (
       select i.customer_id as "customerId", c.name as "customerCode", c.fullname as "customerName",
              coalesce(nullif(c.billing_id, ''), c.account_code) as "customerAccountCode", c.billing_id as "billingId",
-             i.sku, i.is_billable as "isBillable", ${line} as "lineDescription",
+             (c.deleted_at is not null or c.status = 'NotProvisioned') as deprovisioned, i.sku, i.is_billable as "isBillable", ${line} as "lineDescription",
              coalesce(sum(i.quantity) filter (where i.started_at < ${period.startsAt}), 0) as prev,
              coalesce(sum(i.quantity) filter (where i.ended_at is null), 0) as cur
       from bill_items i join customers c on c.id = i.customer_id
       where i.bill_period_id = ${period.id} and ${scopeSql(caller)}
         ${q.customerId !== undefined ? sql`and i.customer_id = ${q.customerId}` : sql``}
         ${q.billable ? sql`and i.is_billable` : sql``}
-      group by i.customer_id, c.name, c.fullname, c.billing_id, c.account_code, i.sku, i.is_billable
+      group by i.customer_id, c.name, c.fullname, c.billing_id, c.account_code, c.deleted_at, c.status, i.sku, i.is_billable
                ${q.aggregateByCustomer ? sql`` : sql`, i.summary_grouping`}
     ) s
     where s.prev <> 0 or s.cur <> 0

@@ -4,10 +4,12 @@ import { DatabaseOpenError } from '../core/db/database.js';
 import { DomainError } from '../core/errors.js';
 import { registerCoreCommands } from './core-commands.js';
 import { registerTenancyCommands } from './tenancy-commands.js';
+import { registerBillingCommands } from './billing-commands.js';
+import { registerTokenCommands } from './token-commands.js';
 import { registerProvisioningCommands } from './provisioning-commands.js';
 
 /** Every command group of the CLI; each module adds its own. */
-const COMMAND_GROUPS = [registerCoreCommands, registerTenancyCommands, registerProvisioningCommands];
+const COMMAND_GROUPS = [registerCoreCommands, registerTenancyCommands, registerBillingCommands, registerTokenCommands, registerProvisioningCommands];
 
 export function buildProgram(): Command {
   const program = new Command('tenantry')

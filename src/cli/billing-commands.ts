@@ -1,0 +1,178 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { inTransaction } from '../core/db/database.js';
+import { billPeriods, getBillingSettings, setBillingSettings } from '../billing/periods/bill-periods.js';
+import { billingRuns, runBilling } from '../billing/run/run-billing.js';
+import { addNoSkuRule, addRule, deleteRule, listRules, type NewBillingRule } from '../billing/rules/billing-rules.js';
+import { billingSummary, resolvePeriod } from '../billing/summary.js';
+import type { PeriodKind, RuleEffect, SkuCondition } from '../billing/schema.js';
+import { printTable, withRuntime } from './context.js';
+
+const KINDS: Record<string, PeriodKind> = { 'month-end': 'month_end', 'fixed-day': 'fixed_start_day', 'days-before-end': 'days_before_month_end' };
+const EFFECTS: Record<string, RuleEffect> = { 'not-billable': 'not_billable', 'override-sku': 'override_sku', 'override-description': 'override_description' };
+
+function wholeNumber(label: string) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${label} must be a whole number.`);
+    return Number(value);
+  };
+}
+
+export function registerBillingCommands(program: Command): void {
+  const billing = program.command('billing').description('bill periods, billing runs, reprocessing and billing rules');
+
+  billing
+    .command('settings')
+    .description('show or change the bill period configuration (system-wide, like Atria\'s Bill Process Day)')
+    .option('--time-zone <iana>', 'the provider\'s time zone, e.g. Europe/London')
+    .option('--kind <kind>', 'month-end | fixed-day (periods start on --day, e.g. 26) | days-before-end (periods end --day days before month end)')
+    .option('--day <n>', 'start day (fixed-day, 1–28) or days before month end (0–27)', wholeNumber('--day'))
+    .action(async (opts: { timeZone?: string; kind?: string; day?: number }) => {
+      await withRuntime(async (ctx, caller) => {
+        let settings = await getBillingSettings(ctx.db);
+        if (opts.timeZone !== undefined || opts.kind !== undefined || opts.day !== undefined) {
+          const kind = opts.kind === undefined ? settings.kind : KINDS[opts.kind];
+          if (!kind) throw new InvalidArgumentError(`--kind must be one of ${Object.keys(KINDS).join(', ')}`);
+          settings = await inTransaction(ctx.db, (tx) =>
+            setBillingSettings(tx, caller, { timeZone: opts.timeZone ?? settings.timeZone, kind, day: opts.day ?? settings.day }),
+          );
+        }
+        const kindName = Object.entries(KINDS).find(([, k]) => k === settings.kind)![0];
+        console.log(`time zone ${settings.timeZone}; periods: ${kindName}${settings.kind === 'month_end' ? '' : ` (day ${settings.day})`}`);
+      });
+    });
+
+  billing
+    .command('periods')
+    .description('list bill periods (generated as time passes)')
+    .action(async () => {
+      await withRuntime(async (ctx) => {
+        const periods = await billPeriods(ctx.db);
+        printTable(
+          periods.map((p) => ({ id: p.id, name: p.name, start: p.startDate, end: p.endDate, status: p.status, finalized: p.finalizedAt ?? '', lastRun: p.lastRunAt ?? '' })),
+          ['id', 'name', 'start', 'end', 'status', 'finalized', 'lastRun'],
+        );
+      });
+    });
+
+  billing
+    .command('run')
+    .description('rebuild bill items from the ledger: the open period and any closed period not yet finalized, or --period')
+    .option('--period <end>', 'a period end date (YYYY-MM-DD), Current or Previous')
+    .action(async (opts: { period?: string }) => {
+      await withRuntime(async (ctx, caller) => {
+        const results = await runBilling(ctx.db, caller, { ...(opts.period ? { period: opts.period } : {}), onProgress: (l) => console.log(l) });
+        console.log(`billing run finished: ${results.length} period(s), run record(s) ${results.map((r) => r.runId).join(', ')}`);
+      });
+    });
+
+  billing
+    .command('reprocess')
+    .description('"Reprocess Billing Records": rebuild a period even when it is closed (default: the open period)')
+    .option('--period <end>', 'a period end date (YYYY-MM-DD), Current or Previous', 'Current')
+    .action(async (opts: { period: string }) => {
+      await withRuntime(async (ctx, caller) => {
+        const results = await runBilling(ctx.db, caller, { period: opts.period, reprocess: true, onProgress: (l) => console.log(l) });
+        console.log(`reprocessed: run record ${results[0]!.runId}`);
+      });
+    });
+
+  billing
+    .command('runs')
+    .description('the latest billing run records')
+    .option('--limit <n>', 'how many', wholeNumber('--limit'), 20)
+    .action(async (opts: { limit: number }) => {
+      await withRuntime(async (ctx) => {
+        printTable((await billingRuns(ctx.db, opts.limit)) as unknown as Record<string, unknown>[], ['id', 'periodEndDate', 'kind', 'status', 'actor', 'startedAt', 'finishedAt', 'items', 'error']);
+      });
+    });
+
+  billing
+    .command('summary')
+    .description('the billing summary of a period (what the PSA sync pushes)')
+    .option('--period <end>', 'a period end date (YYYY-MM-DD), Current or Previous', 'Current')
+    .option('--billable', 'billable items only')
+    .option('--by-customer', 'one row per customer and SKU')
+    .option('--json', 'print JSON')
+    .action(async (opts: { period: string; billable?: boolean; byCustomer?: boolean; json?: boolean }) => {
+      await withRuntime(async (ctx, caller) => {
+        const period = await resolvePeriod(ctx.db, opts.period);
+        const summary = await billingSummary(ctx.db, caller, { endDate: period.endDate, billable: Boolean(opts.billable), aggregateByCustomer: Boolean(opts.byCustomer) });
+        if (opts.json) return void console.log(JSON.stringify(summary, null, 2));
+        console.log(`${summary.periodName} (${period.startDate} – ${period.endDate}, ${period.status})`);
+        printTable(summary.items as unknown as Record<string, unknown>[], ['customerCode', 'sku', 'isBillable', 'lineDescription', 'previousPeriod', 'change', 'currentPeriod']);
+      });
+    });
+
+  const rules = billing.command('rules').description('billing rules: the latest in processing order decides an item');
+  rules
+    .command('list')
+    .description('list rules in deciding order')
+    .action(async () => {
+      await withRuntime(async (ctx) => {
+        printTable((await listRules(ctx.db)) as unknown as Record<string, unknown>[], [
+          'id', 'processingOrder', 'effect', 'description', 'overrideReason', 'customerId', 'serviceId', 'planCode', 'skuCondition', 'sku', 'userNamePattern', 'validFrom', 'validTo',
+        ]);
+      });
+    });
+  rules
+    .command('no-sku')
+    .description('seed 003: mark every item without a SKU not billable (one rule, added once)')
+    .action(async () => {
+      await withRuntime(async (ctx, caller) => {
+        const rule = await inTransaction(ctx.db, (tx) => addNoSkuRule(tx, caller));
+        console.log(`rule ${rule.id}: items without a SKU are not billable (reason "${rule.overrideReason}"). Run \`tenantry billing reprocess\` to apply it now.`);
+      });
+    });
+  rules
+    .command('add')
+    .description('add a rule')
+    .requiredOption('--description <text>', 'what the rule is for')
+    .requiredOption('--reason <text>', 'override reason stamped on each item the rule decides')
+    .option('--effect <effect>', 'not-billable | override-sku | override-description', 'not-billable')
+    .option('--order <n>', 'processing order (default: after every rule, so it wins)', wholeNumber('--order'))
+    .option('--customer <code|id>', 'only this customer (and its subtree)')
+    .option('--only-customer', 'with --customer: not its subtree')
+    .option('--service <code>', 'only this service (Appendix B name, e.g. HE)')
+    .option('--plan <code>', 'only this plan')
+    .option('--sku <sku>', 'only this SKU')
+    .option('--sku-absent', 'only items without a SKU')
+    .option('--sku-present', 'only items with a SKU')
+    .option('--user <pattern>', 'only users whose name matches (glob: test*_BAC)')
+    .option('--valid-from <date>', 'first day the rule applies')
+    .option('--valid-to <date>', 'last day the rule applies')
+    .option('--set-sku <sku>', 'the SKU to set (override-sku)')
+    .option('--set-description <text>', 'the line description to set (override-description)')
+    .action(async (o: Record<string, string | number | boolean | undefined>) => {
+      const effect = EFFECTS[String(o.effect)];
+      if (!effect) throw new InvalidArgumentError(`--effect must be one of ${Object.keys(EFFECTS).join(', ')}`);
+      const skuCondition: SkuCondition = o.skuAbsent ? 'absent' : o.skuPresent ? 'present' : 'any';
+      const ref = (v: string) => (/^\d+$/.test(v) ? { id: Number(v) } : { name: v });
+      const input: NewBillingRule = {
+        description: String(o.description), overrideReason: String(o.reason), effect, skuCondition,
+        ...(o.order !== undefined ? { processingOrder: Number(o.order) } : {}),
+        ...(o.customer ? { customer: ref(String(o.customer)), includeSubtree: !o.onlyCustomer } : {}),
+        ...(o.service ? { service: ref(String(o.service)) } : {}),
+        ...(o.plan ? { planCode: String(o.plan) } : {}),
+        ...(o.sku ? { sku: String(o.sku) } : {}),
+        ...(o.user ? { userNamePattern: String(o.user) } : {}),
+        ...(o.validFrom ? { validFrom: String(o.validFrom) } : {}),
+        ...(o.validTo ? { validTo: String(o.validTo) } : {}),
+        ...(o.setSku ? { overrideSku: String(o.setSku) } : {}),
+        ...(o.setDescription ? { overrideDescription: String(o.setDescription) } : {}),
+      };
+      await withRuntime(async (ctx, caller) => {
+        const rule = await inTransaction(ctx.db, (tx) => addRule(tx, caller, input));
+        console.log(`rule ${rule.id} added (processing order ${rule.processingOrder}). Run \`tenantry billing reprocess\` to apply it now.`);
+      });
+    });
+  rules
+    .command('delete')
+    .description('delete a rule')
+    .argument('<id>', 'rule id', wholeNumber('id'))
+    .action(async (id: number) => {
+      await withRuntime(async (ctx, caller) => {
+        await inTransaction(ctx.db, (tx) => deleteRule(tx, caller, id));
+        console.log(`rule ${id} deleted`);
+      });
+    });
+}
