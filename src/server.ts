@@ -4,10 +4,11 @@ import { buildServer } from './api/server.js';
 import { printAdminPassword } from './cli/context.js';
 import type { AppContext } from './core/context.js';
 import { startProvisioningEngine } from './provisioning/engine.js';
+import { startJobScheduler } from './jobs/scheduler.js';
 
 /** Background services started with the server (provisioning workers, job scheduler, …). */
 export type BackgroundService = (ctx: AppContext) => Promise<{ stop(): Promise<void> }>;
-const BACKGROUND_SERVICES: BackgroundService[] = [startProvisioningEngine];
+const BACKGROUND_SERVICES: BackgroundService[] = [startProvisioningEngine, (ctx) => startJobScheduler(ctx)];
 
 export async function startServer(config: Config): Promise<void> {
   const { ctx, boot } = await openRuntime(config);

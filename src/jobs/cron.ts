@@ -52,13 +52,3 @@ export function checkTimeZone(timeZone: string): void {
     throw validation(`Unknown time zone '${timeZone}' (use an IANA name such as Europe/London).`, { field: 'timeZone' });
   }
 }
-
-/**
- * The provider's time zone: TENANTRY_TIME_ZONE, else UTC. Atria does not document the zone its
- * scheduler uses (atria-notes §4); the issue asks for the provider's.
- */
-export function providerTimeZone(env: NodeJS.ProcessEnv = process.env): string {
-  const zone = env.TENANTRY_TIME_ZONE?.trim() || 'UTC';
-  checkTimeZone(zone);
-  return zone;
-}
