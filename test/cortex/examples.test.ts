@@ -126,6 +126,29 @@ describe('advanced properties', () => {
     expect(s.userplan[0]).toHaveProperty('properties');
   });
 
+  it('GET user service user plan properties', async () => {
+    requestIdOf(await api.post(request('SET', '<customer><name>ATest</name><user><name>test_ATest</name><service><name>FSS</name><userplan><name>FULL</name></userplan></service></user></customer>')));
+    const r = await api.post(`<?xml version="1.0" encoding="utf-8"?>
+<request version="1.0" action="GET">
+ <customer>
+   <name>ATest</name>
+   <user>
+     <name>test_ATest</name>
+     <service>
+       <name>FSS</name>
+       <userplan>
+         <name>FULL</name>
+         <properties detail="true" filter="all"/>
+       </userplan>
+     </service>
+   </user>
+ </customer>
+</request>`);
+    const s = r.xml.response.customer[0].user[0].service[0];
+    expect(s.userplan[0].name).toBe('FULL');
+    expect(s.userplan[0]).toHaveProperty('properties');
+  });
+
   it('rejects an undefined service property with code 19 and changes nothing', async () => {
     const before = await requestCount();
     const r = await api.post(request('SET', '<customer><name>ATest</name><service><name>FSS</name><properties><property><name>Nope</name><value>1</value></property></properties></service></customer>'));

@@ -180,11 +180,19 @@ export async function getUserService(db: Executor, user: User, node: XmlNode): P
     el('fullname', service.fullname),
     el('status', active[0]?.status ?? mine[0]?.status ?? 'NotProvisioned'),
     el('enabled', active[0]?.enabled ?? false),
-    ...heldPlans(service, mine),
   ];
+  for (const m of active) if (m.userPlan) out.push(await heldPlanToWire(db, service, m.userPlan, planNodes(node)));
   const propsReq = propertiesRequestOf(node);
   if (propsReq) out.push(propertiesToWire(active[0]?.properties ?? {}, await propertyDefinitions(db, service.id, 'user'), propsReq));
   return el('service', out);
+}
+
+/** A held user plan; with seed 002's <userplan><name>FULL</name><properties detail="true" filter="all"/></userplan>, its properties too. */
+async function heldPlanToWire(db: Executor, service: Service, plan: UserPlan, asked: XmlNode[]): Promise<OutNode> {
+  const request = asked.find((n) => refersTo(n, plan));
+  const props = request && propertiesRequestOf(request);
+  const extra = props ? [propertiesToWire(plan.properties, await propertyDefinitions(db, service.id, 'user'), props)] : [];
+  return el(planTag(service), [el('name', plan.name), el('fullname', plan.fullname), ...extra]);
 }
 
 /** SET of a user service: provision with its user plan(s), change it, or de-provision it. */
