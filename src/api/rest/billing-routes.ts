@@ -51,6 +51,8 @@ export async function externalApiRoutes(app: FastifyInstance, ctx: AppContext): 
   };
   const doc = (summary: string, extra: object) => ({ schema: { summary, tags: ['Billing'], ...extra }, attachValidation: true });
   app.get('/api/Billing/parameters', doc('Billing periods (end dates) and customers', { response: { 200: schemas.parametersResponse, '4xx': schemas.errorResponse } }), serve(parametersHandler));
+  // Static beats parametric: without this, /api/billing/parameters would be read as an end date.
+  app.get('/api/billing/parameters', { schema: { hide: true } }, serve(parametersHandler));
   app.get('/api/billing/:endDate', doc('Summary of a billing period, compared with the prior period', {
     params: schemas.endDateParam, querystring: schemas.summaryQuery, response: { 200: schemas.summaryResponse, '4xx': schemas.errorResponse },
   }), serve(summaryHandler));
@@ -59,8 +61,9 @@ export async function externalApiRoutes(app: FastifyInstance, ctx: AppContext): 
     produces: ['application/json', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
     response: { 200: schemas.detailResponse, '4xx': schemas.errorResponse },
   }), serve(detailHandler));
-  // Every other spelling of the same paths (/API/BILLING/…, /api/billing/PARAMETERS) lands here.
-  app.get('/api/*', { schema: { hide: true } }, async (req, reply) => {
+  // Other spellings of the same paths (/api/BILLING/…, /API/Billing/Parameters) land here. The
+  // router is case-sensitive and shared, so only the first segment's usual spellings get a catch-all.
+  const anySpelling = async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0]!;
     for (const route of ROUTES) {
       const m = route.pattern.exec(path);
@@ -69,7 +72,8 @@ export async function externalApiRoutes(app: FastifyInstance, ctx: AppContext): 
       return serve(route.handler)(req, reply);
     }
     return reply.code(404).send({ data: null, errorMessage: `No API endpoint at ${path}.`, success: false, responseCode: 404 });
-  });
+  };
+  for (const prefix of ['/api/*', '/API/*', '/Api/*']) app.get(prefix, { schema: { hide: true } }, anySpelling);
 }
 
 async function bearerCaller(ctx: AppContext, key: Uint8Array, req: FastifyRequest): Promise<Caller> {
