@@ -26,6 +26,8 @@ export interface CustomerServiceInput {
   userLimit?: number | null;
   isBilled?: boolean;
   properties?: Record<string, string>;
+  /** Target-system placement (seed 002 <resourceconfiguration>); merged like properties. */
+  resourceConfiguration?: Record<string, string>;
   userPlans?: UserPlanOffer[];
 }
 
@@ -41,6 +43,7 @@ export interface CustomerServiceView {
   approvalPending: boolean;
   status: ProvisioningStatus;
   properties: Record<string, string>;
+  resourceConfiguration: Record<string, unknown>;
   userPlans: { plan: UserPlan; enabled: boolean; userLimit: number | null; used: number }[];
   usersWithService: number;
 }
@@ -89,6 +92,7 @@ async function viewOf(db: Executor, row: Awaited<ReturnType<typeof loadRow>>): P
     approvalPending: row.approval_pending,
     status: row.status,
     properties: row.properties,
+    resourceConfiguration: row.resource_configuration,
     userPlans: offers
       .map((o) => ({
         plan: uplans.find((p) => p.id === o.user_plan_id)!,
@@ -129,6 +133,7 @@ export async function provisionCustomerService(
     user_limit: input.userLimit !== undefined ? input.userLimit : existing?.user_limit ?? null,
     is_billed: input.isBilled ?? existing?.is_billed ?? true,
     properties: JSON.stringify({ ...(existing?.properties ?? {}), ...(input.properties ?? {}) }),
+    resource_configuration: JSON.stringify({ ...(existing?.resource_configuration ?? {}), ...(input.resourceConfiguration ?? {}) }),
   };
   let row;
   let changed = reprovision || existing === undefined;
@@ -136,7 +141,7 @@ export async function provisionCustomerService(
     row = await tx.insertInto('customer_services').values({ customer_id: customer.id, service_id: service.id, status: 'Requested', ...values }).returningAll().executeTakeFirstOrThrow();
     await recordServiceChange(tx, caller, { action: 'customer_service_added', customerId: customer.id, serviceId: service.id, customerServiceId: row.id, planCode: plan?.name ?? null, planName: plan?.fullname ?? null, sku: plan?.sku ?? service.sku });
   } else {
-    const before = { customer_plan_id: existing.customer_plan_id, version: existing.version, enabled: existing.enabled, user_limit: existing.user_limit, is_billed: existing.is_billed, properties: JSON.stringify(existing.properties) };
+    const before = { customer_plan_id: existing.customer_plan_id, version: existing.version, enabled: existing.enabled, user_limit: existing.user_limit, is_billed: existing.is_billed, properties: JSON.stringify(existing.properties), resource_configuration: JSON.stringify(existing.resource_configuration) };
     changed ||= (Object.keys(values) as (keyof typeof values)[]).some((k) => before[k] !== values[k]);
     row = changed
       ? await tx.updateTable('customer_services').set({ ...values, ...(reprovision ? { status: 'Requested' as const } : {}), modified_at: new Date() }).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow()

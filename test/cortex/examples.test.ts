@@ -149,6 +149,12 @@ describe('advanced properties', () => {
     expect(s.userplan[0]).toHaveProperty('properties');
   });
 
+  it('sets and reads a customer service resource configuration', async () => {
+    requestIdOf(await api.post(request('SET', '<customer><name>ATest</name><service><name>FSS</name><resourceconfiguration><property><name>Server</name><value>fs01</value></property></resourceconfiguration></service></customer>')));
+    const r = await api.post(request('GET', '<customer><name>ATest</name><service><name>FSS</name></service></customer>'));
+    expect(r.xml.response.customer[0].service[0].resourceconfiguration.property).toEqual([{ name: 'Server', value: 'fs01' }]);
+  });
+
   it('rejects an undefined service property with code 19 and changes nothing', async () => {
     const before = await requestCount();
     const r = await api.post(request('SET', '<customer><name>ATest</name><service><name>FSS</name><properties><property><name>Nope</name><value>1</value></property></properties></service></customer>'));

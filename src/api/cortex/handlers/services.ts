@@ -12,6 +12,7 @@ import { el, limitText, type OutNode } from '../serialize.js';
 import { boolOf, child, children, parseLimit, textOf, type XmlNode } from '../xml.js';
 import { propertiesOf, propertiesRequestOf, propertiesToWire } from './properties.js';
 import { namedRefOf, statusOf } from './refs.js';
+import { exchangeServiceGet, exchangeServiceSet } from './exchange.js';
 import type { ReadContext, WriteContext } from './types.js';
 
 const planTag = (s: Service): string => s.user_plan_tag;
@@ -56,11 +57,14 @@ export async function getCustomerService(cx: ReadContext, customer: Customer, lo
   for (const p of packages) out.push(el('package', [el('name', p.name), el('fullname', p.fullname), el('enabled', view?.plan?.id === p.id)]));
   const propsReq = propertiesRequestOf(node);
   if (propsReq) out.push(propertiesToWire(view?.properties ?? {}, await propertyDefinitions(cx.db, service.id, 'customer'), propsReq));
+  const placement = Object.fromEntries(Object.entries(view?.resourceConfiguration ?? {}).map(([k, v]) => [k, String(v)]));
+  if (Object.keys(placement).length || child(node, 'resourceconfiguration')) out.push(propertiesToWire(placement, [], { detail: false, all: false }, 'resourceconfiguration'));
   if (child(node, 'instances') && view) {
     const instances = await serviceInstances(cx.db, view.id);
     out.push(el('instances', instances.map((i) => el('instance', [el('name', i.name), el('status', i.status), propertiesToWire(i.properties, [], { detail: false, all: false })]))));
   }
   if (service.code.toLowerCase() === 'reseller' && view && view.status !== 'NotProvisioned') out.push(await resellableToWire(cx.db));
+  out.push(...(await exchangeServiceGet(cx, customer, undefined, node)));
   return el('service', out);
 }
 
@@ -105,10 +109,13 @@ export async function setCustomerService(cx: WriteContext, customer: Customer, n
   if (billed !== undefined) input.isBilled = billed;
   const properties = propertiesOf(node, await propertyDefinitions(cx.tx, service.id, 'customer'));
   if (properties) input.properties = properties;
+  const placement = propertiesOf(node, undefined, 'resourceconfiguration');
+  if (placement) input.resourceConfiguration = placement;
   const offers = planOffers(node, current);
   if (offers.length) input.userPlans = offers;
   await provisionCustomerService(cx.tx, cx.caller, customer, input);
   await setInstances(cx, customer, service, node);
+  await exchangeServiceSet(cx, customer, undefined, node);
 }
 
 /** The one package the SET selects: the enabled one (a GET lists every package, one enabled). */
@@ -212,4 +219,5 @@ export async function setUserService(cx: WriteContext, customer: Customer, user:
     ...(enabled !== undefined ? { enabled } : {}),
     ...(properties ? { properties } : {}),
   });
+  await exchangeServiceSet(cx, customer, user, node);
 }
