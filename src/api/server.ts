@@ -3,11 +3,12 @@ import type { AppContext } from '../core/context.js';
 import { cortexRoutes } from './cortex/route.js';
 import { externalApiRoutes } from './rest/billing-routes.js';
 import { consoleTokenRoutes } from './console/api-tokens.js';
+import { jobsConsoleRoutes } from './console/jobs.routes.js';
 
 /** An API module: registers its routes on the shared server. */
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => Promise<void> | void;
 
-const ROUTE_MODULES: RouteModule[] = [healthRoutes, cortexRoutes, externalApiRoutes, consoleTokenRoutes];
+const ROUTE_MODULES: RouteModule[] = [healthRoutes, cortexRoutes, externalApiRoutes, consoleTokenRoutes, jobsConsoleRoutes()];
 
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: ctx.logger, bodyLimit: ctx.config.xmlBodyLimit }) as unknown as FastifyInstance;
