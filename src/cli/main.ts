@@ -7,9 +7,10 @@ import { registerTenancyCommands } from './tenancy-commands.js';
 import { registerBillingCommands } from './billing-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerProvisioningCommands } from './provisioning-commands.js';
+import { registerJobsCommands } from './jobs-commands.js';
 
 /** Every command group of the CLI; each module adds its own. */
-const COMMAND_GROUPS = [registerCoreCommands, registerTenancyCommands, registerBillingCommands, registerTokenCommands, registerProvisioningCommands];
+const COMMAND_GROUPS = [registerCoreCommands, registerTenancyCommands, registerBillingCommands, registerTokenCommands, registerProvisioningCommands, registerJobsCommands];
 
 export function buildProgram(): Command {
   const program = new Command('tenantry')
