@@ -69,11 +69,6 @@ export function childStates(tx: Tx, parentId: number): Promise<ChildState[]> {
   return tx.selectFrom('provisioning_requests').select(['id', 'sequence', 'status', 'error']).where('parent_id', '=', parentId).orderBy('sequence').orderBy('id').execute();
 }
 
-export async function hasLaterRunning(tx: Tx, r: EngineRequest): Promise<boolean> {
-  const row = await tx.selectFrom('provisioning_requests').select('id').where('entity_key', '=', r.entity_key).where('status', 'in', RUNNING).where('id', '<>', r.id).limit(1).executeTakeFirst();
-  return row !== undefined;
-}
-
 export async function takeLease(tx: Tx, id: number, owner: string, leaseSeconds: number, attempt: number): Promise<void> {
   await tx
     .updateTable('provisioning_requests')
@@ -112,7 +107,7 @@ export async function endRequest(tx: Tx, id: number, values: { status: Provision
   await tx
     .updateTable('provisioning_requests')
     // A failed request keeps its one-time secret so that a retry can still deliver it.
-    .set({ ...values, finished_at: sql<Date>`now()`, lease_owner: null, lease_until: null, ...(values.status === 'Failed' ? {} : { secret: null }) })
+    .set({ ...values, finished_at: sql<Date>`now()`, lease_owner: null, lease_until: null, ...(values.status === 'Failed' ? {} : { secret: null, own_done: true }) })
     .where('id', '=', id)
     .execute();
 }

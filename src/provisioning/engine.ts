@@ -12,6 +12,7 @@
  * the next attempt runs the driver again (drivers are idempotent, so nothing is done twice).
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import os from 'node:os';
 import { inTransaction, type Tx } from '../core/db/database.js';
 import { Queue } from '../core/queue.js';
@@ -23,8 +24,9 @@ import { DriverConfigError } from './drivers/config.js';
 import { openDriverConfig } from './driver-config.js';
 import { setEntityStatus } from './entity-status.queries.js';
 import {
-  appendLog, appendTimes, childStates, dropLease, endRequest, expiredLeases, findBlocker, findWaiters, hasLaterRunning,
-  isRemoval, leaseExpired, lockRequest, markStarted, releaseChildren, renewLease, setOwnDone, takeLease, type EngineRequest,
+  appendLog, appendTimes, childStates, dropLease, endRequest, expiredLeases, findBlocker, findWaiters,
+  isRemoval, leaseExpired, lockRequest, markStarted, releaseChildren, renewLease, setOwnDone, takeLease,
+  type EngineRequest, type LogLine, type StepTime,
 } from './engine.queries.js';
 import { enqueueRequest, PROVISIONING_QUEUE, type RequestJob } from './request-queue.js';
 import { RequestLog } from './request-log.js';
@@ -127,7 +129,10 @@ export class ProvisioningEngine {
 
   /** Moves one request forward; exported for tests and the CLI's synchronous paths. */
   async handle(requestId: number): Promise<void> {
-    const claim = await inTransaction(this.ctx.db, (tx) => this.advance(tx, requestId));
+    const claim = await inTransaction(this.ctx.db, async (tx) => {
+      await relaxCommit(tx);
+      return this.advance(tx, requestId);
+    });
     if (claim) await this.runOwnWork(claim);
   }
 
@@ -139,29 +144,35 @@ export class ProvisioningEngine {
     if (r.lease_until !== null && !expired) return undefined;
     // An earlier tree is still changing this entity or one it depends on; its end wakes us.
     if ((await findBlocker(tx, r)) !== undefined) return undefined;
+    const notes = new Notes(r.id);
     if (expired) {
-      await appendLog(tx, r.id, [{ at: new Date(), level: 'warning', message: `Worker ${r.lease_owner} stopped renewing its lease; running the request again` }]);
+      notes.log('warning', `Worker ${r.lease_owner} stopped renewing its lease; running the request again`);
       await dropLease(tx, r.id);
     }
-    return this.progress(tx, { ...r, lease_owner: null, lease_until: null });
+    const claim = await this.progress(tx, { ...r, lease_owner: null, lease_until: null }, notes);
+    await notes.flush(tx);
+    return claim;
   }
 
-  private async progress(tx: Tx, r: EngineRequest): Promise<Claim | undefined> {
+  private async progress(tx: Tx, r: EngineRequest, notes: Notes): Promise<Claim | undefined> {
     const children = await childStates(tx, r.id);
     const childrenFirst = isRemoval(r.action);
     const ownPending = !isBatch(r.desired) && !r.own_done;
-    if (ownPending && (!childrenFirst || children.every((c) => DONE.includes(c.status)))) return this.claim(tx, r);
+    if (ownPending && (!childrenFirst || children.every((c) => DONE.includes(c.status)))) return this.claim(tx, r, notes);
     const failed = children.find((c) => c.status === 'Failed');
     if (failed) {
-      await this.fail(tx, r, `Child request ${failed.id} failed: ${failed.error ?? 'unknown error'}`);
+      await this.fail(tx, r, `Child request ${failed.id} failed: ${failed.error ?? 'unknown error'}`, notes);
       return undefined;
     }
     const open = children.filter((c) => !DONE.includes(c.status));
     if (open.length === 0) {
-      await this.complete(tx, r);
+      await this.complete(tx, r, notes);
       return undefined;
     }
-    if (r.status === 'Requested') await this.start_(tx, r);
+    if (r.status === 'Requested') {
+      await markStarted(tx, r.id);
+      await this.started(tx, r, notes);
+    }
     const next = Math.min(...open.map((c) => c.sequence));
     const released = await releaseChildren(tx, open.filter((c) => c.sequence === next && c.status === 'Pending').map((c) => c.id));
     for (const child of released) {
@@ -171,17 +182,17 @@ export class ProvisioningEngine {
     return undefined;
   }
 
-  private async start_(tx: Tx, r: EngineRequest): Promise<void> {
-    await markStarted(tx, r.id);
+  /** First pickup: the entity shows InProgress, and the time spent waiting in the queue is recorded. */
+  private async started(tx: Tx, r: EngineRequest, notes: Notes): Promise<void> {
     if (!isBatch(r.desired)) await setEntityStatus(tx, r.entity, r.entity_id, 'InProgress', { keepNotProvisioned: r.action === 'update' });
-    await appendTimes(tx, r.id, [{ step: 'queued', startedAt: r.created_at, durationMs: Date.now() - r.created_at.getTime() }]);
+    notes.time({ step: 'queued', startedAt: r.created_at, durationMs: Date.now() - r.created_at.getTime() });
   }
 
-  private async claim(tx: Tx, r: EngineRequest): Promise<Claim> {
+  private async claim(tx: Tx, r: EngineRequest, notes: Notes): Promise<Claim> {
     const attempt = r.attempts + 1;
-    if (r.status === 'Requested') await this.start_(tx, r);
     await takeLease(tx, r.id, this.workerId, this.options.leaseSeconds, attempt);
-    await appendLog(tx, r.id, [{ at: new Date(), level: 'verbose', message: `Attempt ${attempt} of ${this.options.maxAttempts} on worker ${this.workerId}` }]);
+    if (r.status === 'Requested') await this.started(tx, r, notes);
+    notes.log('verbose', `Attempt ${attempt} of ${this.options.maxAttempts} on worker ${this.workerId}`);
     return { request: r, attempt };
   }
 
@@ -199,7 +210,12 @@ export class ProvisioningEngine {
     } finally {
       clearInterval(heartbeat);
     }
-    await inTransaction(this.ctx.db, (tx) => this.finishOwnWork(tx, claim, outcome, log));
+    await inTransaction(this.ctx.db, async (tx) => {
+      await relaxCommit(tx);
+      const notes = new Notes(claim.request.id, log);
+      await this.finishOwnWork(tx, claim, outcome, notes);
+      await notes.flush(tx);
+    });
   }
 
   private async runDrivers(r: EngineRequest, attempt: number, log: RequestLog): Promise<Outcome> {
@@ -230,49 +246,45 @@ export class ProvisioningEngine {
     return driver;
   }
 
-  private async finishOwnWork(tx: Tx, claim: Claim, outcome: Outcome, log: RequestLog): Promise<void> {
+  private async finishOwnWork(tx: Tx, claim: Claim, outcome: Outcome, notes: Notes): Promise<void> {
     const r = await lockRequest(tx, claim.request.id);
     if (!r) return;
     if (r.lease_owner !== this.workerId || r.attempts !== claim.attempt) {
       // Our lease expired and another worker took over: its attempt decides the outcome.
-      log.warning(`Attempt ${claim.attempt} finished after its lease had passed to another worker; its result is ignored`);
-      await appendLog(tx, r.id, log.lines);
+      notes.log('warning', `Attempt ${claim.attempt} finished after its lease had passed to another worker; its result is ignored`);
+      notes.dropTimes();
       return;
     }
-    await appendTimes(tx, r.id, log.times);
     if (outcome.kind === 'done') {
-      await appendLog(tx, r.id, log.lines);
       await setOwnDone(tx, r.id);
-      await this.progress(tx, { ...r, own_done: true, status: r.status });
+      await this.progress(tx, { ...r, own_done: true }, notes);
       return;
     }
     if (outcome.kind === 'retry') {
       const delay = Math.min(this.options.backoffMaxSeconds, this.options.backoffSeconds * 2 ** (claim.attempt - 1));
-      log.warning(`Attempt ${claim.attempt} failed: ${outcome.error}; retrying in ${delay} s`);
-      await appendLog(tx, r.id, log.lines);
+      notes.log('warning', `Attempt ${claim.attempt} failed: ${outcome.error}; retrying in ${delay} s`);
       await dropLease(tx, r.id);
       await enqueueRequest(tx, r.id, delay);
       return;
     }
-    await appendLog(tx, r.id, log.lines);
-    await this.fail(tx, r, outcome.error);
+    await this.fail(tx, r, outcome.error, notes);
   }
 
-  private async fail(tx: Tx, r: EngineRequest, error: string): Promise<void> {
+  private async fail(tx: Tx, r: EngineRequest, error: string, notes: Notes): Promise<void> {
     await endRequest(tx, r.id, { status: 'Failed', error });
-    await appendLog(tx, r.id, [{ at: new Date(), level: 'error', message: error }]);
+    notes.log('error', error);
     if (!isBatch(r.desired)) await setEntityStatus(tx, r.entity, r.entity_id, 'Failed', { keepNotProvisioned: r.action === 'update' });
     await this.wake(tx, r);
   }
 
-  private async complete(tx: Tx, r: EngineRequest): Promise<void> {
+  private async complete(tx: Tx, r: EngineRequest, notes: Notes): Promise<void> {
     const status: ProvisioningStatus = isRemoval(r.action) ? 'NotProvisioned' : 'Provisioned';
     await endRequest(tx, r.id, { status, error: null });
-    await appendLog(tx, r.id, [{ at: new Date(), level: 'info', message: `Request completed: ${status}` }]);
-    if (r.started_at) await appendTimes(tx, r.id, [{ step: 'total', startedAt: r.created_at, durationMs: Date.now() - r.created_at.getTime() }]);
+    notes.log('info', `Request completed: ${status}`);
+    notes.time({ step: 'total', startedAt: r.created_at, durationMs: Date.now() - r.created_at.getTime() });
     // A later request for the same entity already set its status; do not report this one over it.
-    if (!isBatch(r.desired) && !(await hasLaterRunning(tx, r))) {
-      await setEntityStatus(tx, r.entity, r.entity_id, status, { keepNotProvisioned: r.action === 'update' });
+    if (!isBatch(r.desired)) {
+      await setEntityStatus(tx, r.entity, r.entity_id, status, { keepNotProvisioned: r.action === 'update', unlessRunning: { key: r.entity_key, exceptId: r.id } });
     }
     await this.wake(tx, r);
   }
@@ -296,6 +308,47 @@ export class ProvisioningEngine {
       this.ctx.logger.warn({ err: e }, 'provisioning: lease reaper failed');
     }
   }
+}
+
+/** Log lines and step times of one request, written with one insert each when the transaction ends. */
+class Notes {
+  private readonly lines: LogLine[];
+  private times: StepTime[];
+
+  constructor(
+    private readonly requestId: number,
+    from?: RequestLog,
+  ) {
+    this.lines = [...(from?.lines ?? [])];
+    this.times = [...(from?.times ?? [])];
+  }
+
+  log(level: LogLine['level'], message: string): void {
+    this.lines.push({ at: new Date(), level, message });
+  }
+
+  time(t: StepTime): void {
+    this.times.push(t);
+  }
+
+  dropTimes(): void {
+    this.times = [];
+  }
+
+  async flush(tx: Tx): Promise<void> {
+    await appendLog(tx, this.requestId, this.lines);
+    await appendTimes(tx, this.requestId, this.times);
+  }
+}
+
+/**
+ * The engine's own transactions commit without waiting for the WAL flush. Safe because every
+ * step is repeatable: if a database crash loses the last commits, the request is found again
+ * (its job, or its expired lease) and the idempotent driver runs once more. Domain changes and
+ * their requests still commit synchronously.
+ */
+async function relaxCommit(tx: Tx): Promise<void> {
+  await sql`set local synchronous_commit = off`.execute(tx);
 }
 
 /** Starts the engine with options from the environment over the defaults. */

@@ -47,10 +47,16 @@ export async function setEntityStatus(
   entity: RequestEntity,
   entityId: number,
   status: ProvisioningStatus,
-  opts: { keepNotProvisioned?: boolean } = {},
+  opts: { keepNotProvisioned?: boolean; unlessRunning?: { key: string; exceptId: number } } = {},
 ): Promise<void> {
   let q = db.updateTable(TABLE[entity] as 'customers').set({ status }).where('id', '=', entityId);
   if (opts.keepNotProvisioned) q = q.where('status', '<>', 'NotProvisioned');
+  const running = opts.unlessRunning;
+  if (running) {
+    q = q.where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('provisioning_requests').select('id').where('entity_key', '=', running.key).where('status', 'in', ['Requested', 'InProgress']).where('id', '<>', running.exceptId))),
+    );
+  }
   await q.execute();
 }
 
