@@ -4,13 +4,14 @@
  */
 import { tenancyBench } from './tenancy.bench.js';
 import { cortexBench } from './cortex.bench.js';
+import { psaBench } from './psa.bench.js';
 
 export interface Bench {
   name: string;
   run(): Promise<void>;
 }
 
-const BENCHES: Bench[] = [tenancyBench, cortexBench];
+const BENCHES: Bench[] = [tenancyBench, cortexBench, psaBench];
 
 const wanted = process.argv.slice(2);
 for (const bench of BENCHES) {
