@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Tx } from '../core/db/database.js';
 import { setEntityStatus } from '../provisioning/entity-status.queries.js';
+import { onApprovalHold } from '../provisioning/requests.js';
 import type { RequestAction, RequestEntity } from '../provisioning/schema.js';
 import { fullnameOf } from '../tenancy/user.service.js';
 import { selectCustomerAdmins, selectGroupMembers, selectMatchingSubscriptions } from './approval.queries.js';
@@ -144,3 +145,6 @@ function positive(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }
+
+// Loading the approvals module switches the gate on for every request the process creates.
+onApprovalHold(holdForApproval);

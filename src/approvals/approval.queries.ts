@@ -29,7 +29,7 @@ export function selectGroupMembers(db: Executor, groupIds: number[]) {
     .innerJoin('users', 'users.id', 'approval_group_members.user_id')
     .select(['approval_group_members.group_id', 'users.id', 'users.name', 'users.display_name', 'users.first_name', 'users.last_name', 'users.status', 'users.deleted_at'])
     .where('approval_group_members.group_id', 'in', groupIds)
-    .orderBy('users.name');
+    .orderBy((eb) => eb.fn('lower', ['users.name']));
 }
 
 export function selectSubscriptions(db: Executor, customerId: number) {
@@ -124,5 +124,5 @@ export function selectResponses(db: Executor, approvalRequestIds: number[]) {
     .select(['users.name as user_name', 'users.display_name', 'users.first_name', 'users.last_name', 'users.upn', 'users.external_email'])
     .where('approval_responses.approval_request_id', 'in', approvalRequestIds)
     .orderBy('approval_responses.requested_at')
-    .orderBy('users.name');
+    .orderBy((eb) => eb.fn('lower', ['users.name']));
 }

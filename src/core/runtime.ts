@@ -5,6 +5,8 @@ import { SecretBox } from './crypto.js';
 import { createLogger } from './logger.js';
 import { bootstrap, type BootstrapResult } from '../tenancy/bootstrap.js';
 import type { AppContext } from './context.js';
+// Side effect: registers the approval gate on provisioning requests.
+import '../approvals/approval-gate.js';
 import { useRequestSecretBox } from '../provisioning/requests.js';
 
 /** Opens the database, migrates it and bootstraps the provider: the common start of every command. */

@@ -69,10 +69,22 @@ export async function createRequest(tx: Tx, caller: Caller, spec: NewRequest): P
     .executeTakeFirstOrThrow();
   if (rootId === null) await tx.updateTable('provisioning_requests').set({ root_id: row.id }).where('id', '=', row.id).execute();
   if (!isBatch(desired)) await setEntityStatus(tx, spec.entity, spec.entityId, status, { keepNotProvisioned: spec.action === 'update' });
+  const held = status === 'Requested' && spec.parentId === undefined && !isBatch(desired) && approvalHold !== undefined && (await approvalHold(tx, row.id));
   const group = spec.parentId === undefined ? groups.get(tx) : undefined;
   if (group) group.push(row.id);
-  else if (status === 'Requested' && spec.parentId === undefined) await enqueueRequest(tx, row.id);
+  else if (status === 'Requested' && !held && spec.parentId === undefined) await enqueueRequest(tx, row.id);
   return row.id;
+}
+
+type ApprovalHold = (tx: Tx, requestId: number) => Promise<boolean>;
+let approvalHold: ApprovalHold | undefined;
+
+/**
+ * The approvals module registers here (provisioning does not depend on it): a new top-level
+ * request it holds is left Pending, not queued, until `releaseRequest`.
+ */
+export function onApprovalHold(hook: ApprovalHold | undefined): void {
+  approvalHold = hook;
 }
 
 function sealSecrets(secrets: RequestSecrets | undefined): string | null {

@@ -10,7 +10,7 @@ export function selectLocations(db: Executor, ref: LocationRef = {}) {
   let q = db.selectFrom('locations').selectAll();
   if (ref.id !== undefined) q = q.where('id', '=', ref.id);
   if (ref.name !== undefined) q = q.where((eb) => eb(eb.fn('lower', ['name']), '=', ref.name!.toLowerCase()));
-  return q.orderBy('name');
+  return q.orderBy((eb) => eb.fn('lower', ['name'])).orderBy('id');
 }
 
 /** Services offered at each of the given locations. */

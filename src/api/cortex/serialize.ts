@@ -3,6 +3,8 @@ export interface OutNode {
   tag: string;
   attrs?: Record<string, string>;
   text?: string;
+  /** Write the text as a CDATA section (seed: a TSV report's <data>). */
+  cdata?: boolean;
   children?: OutNode[];
 }
 
@@ -37,6 +39,8 @@ function write(node: OutNode, depth: number, lines: string[]): void {
     lines.push(`${pad}<${open}>`);
     for (const c of node.children) write(c, depth + 1, lines);
     lines.push(`${pad}</${node.tag}>`);
+  } else if (node.cdata && node.text !== undefined) {
+    lines.push(`${pad}<${open}><![CDATA[${node.text.replace(/]]>/g, ']]]]><![CDATA[>')}]]></${node.tag}>`);
   } else if (node.text !== undefined && node.text !== '') {
     lines.push(`${pad}<${open}>${escapeText(node.text)}</${node.tag}>`);
   } else {

@@ -15,6 +15,7 @@ import { customerRefOf, isEmptyRef, nullableTextOf, parentRefOf, statusOf } from
 import { deleteCustomerServiceInstances, findCustomerServices, getCustomerService, setCustomerService } from './services.js';
 import { deleteUserIn, findUsersIn, getUserIn, setUserIn } from './users.js';
 import type { EntityHandlers, ReadContext, WriteContext } from './types.js';
+import { approvalCustomerGet, approvalCustomerSet } from './approvals.js';
 
 /** The FIND summary, exactly the seed's fields and order. */
 function customerSummary(c: Customer): OutNode[] {
@@ -79,6 +80,7 @@ async function getCustomerHandler(node: XmlNode, cx: ReadContext): Promise<OutNo
     const defs = customer.locationId === null ? [] : (await getLocation(cx.db, cx.caller, { id: customer.locationId })).customerProperties;
     out.push(propertiesToWire(customer.properties, defs.map((d) => ({ name: d.name, displayname: d.displayname, type: 'string', default_value: d.default ?? null })), props));
   }
+  out.push(...(await approvalCustomerGet(cx, customer, node)));
   return [el('customer', out)];
 }
 
@@ -118,6 +120,7 @@ async function setCustomerHandler(node: XmlNode, cx: WriteContext): Promise<void
   if (status === 'Provisioned') ({ customer } = await reprovisionCustomer(cx.tx, cx.caller, { id: customer.id }));
   for (const s of children(node, 'service')) await setCustomerService(cx, customer, s);
   for (const u of children(node, 'user')) await setUserIn(cx, customer, u);
+  await approvalCustomerSet(cx, customer, node);
   if (status === 'NotProvisioned') await deprovisionCustomer(cx.tx, cx.caller, { id: customer.id });
 }
 

@@ -1,5 +1,10 @@
 import type { EntityHandlers } from './types.js';
 import { customerHandlers } from './customer.js';
+import { globalHandlers, identityHandlers } from './identity.js';
+import { locationHandlers } from './location.js';
+import { requestHandlers } from './request.js';
+import { reportHandlers } from './report.js';
+import { approvalHandlers } from './approvals.js';
 
 export type { EntityHandlers, ReadContext, ReadHandler, WriteContext, WriteHandler } from './types.js';
 
@@ -9,4 +14,10 @@ export type { EntityHandlers, ReadContext, ReadHandler, WriteContext, WriteHandl
  */
 export const HANDLERS: Readonly<Record<string, EntityHandlers>> = {
   customer: customerHandlers,
+  identity: identityHandlers,
+  global: globalHandlers,
+  location: locationHandlers,
+  request: requestHandlers,
+  report: reportHandlers,
+  approval: approvalHandlers,
 };

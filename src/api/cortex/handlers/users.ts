@@ -10,6 +10,8 @@ import { propertiesOf, propertiesRequestOf, propertiesToWire } from './propertie
 import { nullableTextOf, statusOf, userRefOf } from './refs.js';
 import { findUserServices, getUserService, setUserService } from './services.js';
 import type { ReadContext, WriteContext } from './types.js';
+import { exchangeServiceGet } from './exchange.js';
+import { approvalUserGet, approvalUserSet } from './approvals.js';
 
 function userSummary(u: User): OutNode[] {
   return [el('name', u.name), el('id', u.id), el('fullname', fullnameOf(u)), el('upn', u.upn), el('location', u.location), el('department', u.department), el('status', u.status)];
@@ -52,7 +54,12 @@ export async function getUserIn(cx: ReadContext, customer: Customer, node: XmlNo
   if (props) out.push(propertiesToWire(user.properties, [], props));
   const extra = propertiesRequestOf(node, 'additionalproperties');
   if (extra) out.push(propertiesToWire(user.additionalProperties, [], extra, 'additionalproperties'));
-  for (const s of children(node, 'service')) out.push(await getUserService(cx.db, user, s));
+  for (const s of children(node, 'service')) {
+    const service = await getUserService(cx.db, user, s);
+    service.children?.push(...(await exchangeServiceGet(cx, customer, user, s)));
+    out.push(service);
+  }
+  out.push(...(await approvalUserGet(cx, customer, user, node)));
   return el('user', out);
 }
 
@@ -72,6 +79,7 @@ export async function setUserIn(cx: WriteContext, customer: Customer, node: XmlN
     throw new DomainError('InvalidStatus', 'A user is provisioned or de-provisioned through its customer and services; set <enabled> to disable it.');
   }
   for (const s of children(node, 'service')) await setUserService(cx, customer, user, s);
+  await approvalUserSet(cx, customer, user, node);
 }
 
 function userFieldsOf(node: XmlNode, current: User | undefined): UserFields {
