@@ -226,6 +226,13 @@ export async function billingDetail(db: Executor, caller: Caller, q: DetailQuery
   if (q.customerId !== undefined) await assertCustomerInScope(db, caller, q.customerId);
   const header = periodHeader(period);
   const like = (s: string) => `%${escapeLike(s.trim().toLowerCase())}%`;
+  const filters = sql`where i.bill_period_id = ${period.id} and ${scopeSql(caller)}
+      ${q.customerId !== undefined ? sql`and i.customer_id = ${q.customerId}` : sql``}
+      ${q.billable ? sql`and i.is_billable` : sql``}
+      ${q.serviceSearch ? sql`and (lower(s.code) like ${like(q.serviceSearch)} or lower(s.fullname) like ${like(q.serviceSearch)})` : sql``}
+      ${q.userSearch ? sql`and (lower(u.name) like ${like(q.userSearch)} or lower(u.upn) like ${like(q.userSearch)} or lower(coalesce(u.display_name, '')) like ${like(q.userSearch)})` : sql``}`;
+  // Counted before streaming: a window count would make the database materialise every row first.
+  const resultCount = Number((await sql<{ n: number }>`select count(*)::int as n from bill_items i join customers c on c.id = i.customer_id left join users u on u.id = i.user_id left join services s on s.id = i.service_id ${filters}`.execute(db)).rows[0]?.n ?? 0);
   const query = sql<DetailItem>`
     select ${period.id}::int as "billPeriodID", ${period.name}::text as "periodName",
            ${header.startDate}::timestamptz as "billPeriodStartDate", ${header.endDate}::timestamptz as "billPeriodEndDate",
@@ -247,17 +254,13 @@ export async function billingDetail(db: Executor, caller: Caller, q: DetailQuery
            i.added_by_user_id as "addedByUserID", i.added_by_user_name as "addedByUserName",
            i.removed_by_user_id as "removedByUserID", i.removed_by_user_name as "removedByUserName",
            u.department, u.location, i.actioned_at as "actionedDate", i.actioned_by as "actionedBy",
-           count(*) over ()::int as "resultCount"
+           ${resultCount}::int as "resultCount"
     from bill_items i
     join customers c on c.id = i.customer_id
     join customers b on b.id = i.bill_customer_id
     left join users u on u.id = i.user_id
     left join services s on s.id = i.service_id
-    where i.bill_period_id = ${period.id} and ${scopeSql(caller)}
-      ${q.customerId !== undefined ? sql`and i.customer_id = ${q.customerId}` : sql``}
-      ${q.billable ? sql`and i.is_billable` : sql``}
-      ${q.serviceSearch ? sql`and (lower(s.code) like ${like(q.serviceSearch)} or lower(s.fullname) like ${like(q.serviceSearch)})` : sql``}
-      ${q.userSearch ? sql`and (lower(u.name) like ${like(q.userSearch)} or lower(u.upn) like ${like(q.userSearch)} or lower(coalesce(u.display_name, '')) like ${like(q.userSearch)})` : sql``}
+    ${filters}
     order by i.id`;
   const compiled = query.compile(db);
   return {

@@ -19,6 +19,12 @@ export const ITEM_COLUMNS = [
   'override_reason', 'bill_config_rule_id',
 ] as const;
 
+// The thing a ledger row concerns: 1 customer, 2 customer service, 3 user, 4 user service, 5 instance.
+const KIND = sql.raw(`(case
+  when sc.action like 'customer\\_service\\_%' then 2 when sc.action like 'customer\\_%' then 1
+  when sc.action like 'user\\_service\\_%' then 4 when sc.action like 'user\\_%' then 3
+  when sc.action like 'instance\\_%' then 5 end)`);
+
 const OPENING = `'customer_created', 'customer_reprovisioned', 'customer_service_added', 'customer_service_plan_changed',
   'user_created', 'user_enabled', 'user_service_added', 'user_service_plan_changed', 'instance_added'`;
 
@@ -48,17 +54,11 @@ export function freshItems(p: PeriodBounds): RawBuilder<unknown> {
     ev as (
       select sc.id, sc.occurred_at, sc.action, sc.actor_user_id, sc.actor_name, sc.customer_id, sc.user_id, sc.service_id,
              sc.customer_service_id, sc.user_service_id, sc.instance_id, sc.instance_name, sc.plan_code, sc.plan_name, sc.sku, sc.quantity,
-             k.kind,
-             case k.kind when 1 then sc.customer_id when 2 then sc.customer_service_id when 3 then sc.user_id
-                         when 4 then sc.user_service_id else sc.instance_id end as entity_id,
+             ${KIND} as kind,
+             case ${KIND} when 1 then sc.customer_id when 2 then sc.customer_service_id when 3 then sc.user_id
+                          when 4 then sc.user_service_id else sc.instance_id end as entity_id,
              sc.action in (${sql.raw(OPENING)}) as opens
       from service_changes sc
-      cross join lateral (select case
-          when sc.action like 'customer\\_service\\_%' then 2
-          when sc.action like 'customer\\_%' then 1
-          when sc.action like 'user\\_service\\_%' then 4
-          when sc.action like 'user\\_%' then 3
-          when sc.action like 'instance\\_%' then 5 end as kind) k
       where sc.occurred_at < ${p.endsAt}
     ),
     kills as (
@@ -78,17 +78,20 @@ export function freshItems(p: PeriodBounds): RawBuilder<unknown> {
         and (k.occurred_at, k.id) > (e.occurred_at, e.id)
     ),
     stream as (
-      select kind, entity_id, id, occurred_at, opens, actor_user_id, actor_name from ev where kind is not null
+      select kind, entity_id, id, occurred_at, opens, actor_user_id, actor_name, action, customer_id, user_id, service_id,
+             customer_service_id, user_service_id, instance_id, instance_name, plan_code, plan_name, sku, quantity
+      from ev where kind is not null
       union all
-      select kind, entity_id, id, occurred_at, false, actor_user_id, actor_name from kills
+      select kind, entity_id, id, occurred_at, false, actor_user_id, actor_name, null, null, null, null, null, null, null, null, null, null, null, null
+      from kills
     ),
     seg as (
-      select id, opens,
-             lead(occurred_at) over w as end_at, lead(actor_user_id) over w as end_by_id, lead(actor_name) over w as end_by
-      from stream
+      select s.*, lead(occurred_at) over w as end_at, lead(actor_user_id) over w as end_by_id, lead(actor_name) over w as end_by
+      from stream s
       window w as (partition by kind, entity_id order by occurred_at, id)
     ),
-    rules as (${rulesInForce(p.startDate, p.endDate)}),
+    -- Materialised: a handful of rows, scanned once per item by the lateral below.
+    rules as materialized (${rulesInForce(p.startDate, p.endDate)}),
     fresh as materialized (
       select i.id as service_change_id, i.kind::smallint as item_kind, i.customer_id, bt.bill_id as bill_customer_id,
              i.user_id, i.service_id, i.customer_service_id, i.user_service_id, i.instance_id, i.instance_name,
@@ -120,11 +123,7 @@ export function freshItems(p: PeriodBounds): RawBuilder<unknown> {
              case when i.end_at is not null then i.end_by else i.actor_name end as actioned_by,
              coalesce(r.effect <> 'not_billable', true) as is_billable,
              r.override_reason, r.id as bill_config_rule_id
-      from (
-        select e.*, g.end_at, g.end_by_id, g.end_by
-        from seg g join ev e on e.id = g.id
-        where g.opens and (g.end_at is null or g.end_at > ${p.startsAt})
-      ) i
+      from (select * from seg where opens and (end_at is null or end_at > ${p.startsAt})) i
       join customers c on c.id = i.customer_id
       join bill_to bt on bt.id = i.customer_id
       left join users u on u.id = i.user_id
@@ -147,6 +146,9 @@ export function rebuildPeriod(p: PeriodBounds): RawBuilder<{ items: number; adde
   );
   return sql<{ items: number; added: number; removed: number }>`
     with recursive ${freshItems(p)},
+    -- Read in full before the insert below starts: probing bill_items itself while inserting into it
+    -- would scan every row inserted so far on each probe.
+    existing as materialized (select ${cols} from bill_items where bill_period_id = ${p.id}),
     gone as (
       delete from bill_items b
       where b.bill_period_id = ${p.id}
@@ -156,8 +158,7 @@ export function rebuildPeriod(p: PeriodBounds): RawBuilder<{ items: number; adde
     added as (
       insert into bill_items (bill_period_id, ${cols})
       select ${p.id}, ${cols} from fresh f
-      where not exists (select 1 from bill_items b where b.bill_period_id = ${p.id} and b.service_change_id = f.service_change_id and ${same})
-      order by f.customer_id, f.item_kind, f.started_at, f.service_change_id
+      where not exists (select 1 from existing b where b.service_change_id = f.service_change_id and ${same})
       returning 1
     )
     select (select count(*) from fresh)::int as items, (select count(*) from added)::int as added, (select count(*) from gone)::int as removed`;
