@@ -121,6 +121,16 @@ export class ProvisioningEngine {
     this.drivers.clear();
   }
 
+  /**
+   * On a PostgreSQL server the engine's own transactions commit without waiting for the WAL
+   * flush: a killed worker loses nothing (the server keeps its commits), and after a server crash
+   * a lost step is repeated (pg-boss re-delivers the job when it expires; drivers are idempotent).
+   * Embedded PGlite dies with its process, so there every commit is flushed.
+   */
+  private async relaxCommit(tx: Tx): Promise<void> {
+    if (this.ctx.database.engine === 'postgres') await sql`set local synchronous_commit = off`.execute(tx);
+  }
+
   private track<T>(p: Promise<T>): Promise<T> {
     this.running.add(p);
     void p.finally(() => this.running.delete(p)).catch(() => undefined);
@@ -130,7 +140,7 @@ export class ProvisioningEngine {
   /** Moves one request forward; exported for tests and the CLI's synchronous paths. */
   async handle(requestId: number): Promise<void> {
     const claim = await inTransaction(this.ctx.db, async (tx) => {
-      await relaxCommit(tx);
+      await this.relaxCommit(tx);
       return this.advance(tx, requestId);
     });
     if (claim) await this.runOwnWork(claim);
@@ -211,7 +221,7 @@ export class ProvisioningEngine {
       clearInterval(heartbeat);
     }
     await inTransaction(this.ctx.db, async (tx) => {
-      await relaxCommit(tx);
+      await this.relaxCommit(tx);
       const notes = new Notes(claim.request.id, log);
       await this.finishOwnWork(tx, claim, outcome, notes);
       await notes.flush(tx);
@@ -339,16 +349,6 @@ class Notes {
     await appendLog(tx, this.requestId, this.lines);
     await appendTimes(tx, this.requestId, this.times);
   }
-}
-
-/**
- * The engine's own transactions commit without waiting for the WAL flush. Safe because every
- * step is repeatable: if a database crash loses the last commits, the request is found again
- * (its job, or its expired lease) and the idempotent driver runs once more. Domain changes and
- * their requests still commit synchronously.
- */
-async function relaxCommit(tx: Tx): Promise<void> {
-  await sql`set local synchronous_commit = off`.execute(tx);
 }
 
 /** Starts the engine with options from the environment over the defaults. */
