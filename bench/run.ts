@@ -3,6 +3,7 @@
  * `npm run bench -- tenancy cortex` (names below); none = all.
  */
 import { tenancyBench } from './tenancy.bench.js';
+import { provisioningBench } from './provisioning.bench.js';
 import { billingBench } from './billing.bench.js';
 import { cortexBench } from './cortex.bench.js';
 import { psaBench } from './psa.bench.js';
@@ -12,7 +13,7 @@ export interface Bench {
   run(): Promise<void>;
 }
 
-const BENCHES: Bench[] = [tenancyBench, billingBench, cortexBench, psaBench];
+const BENCHES: Bench[] = [tenancyBench, billingBench, cortexBench, psaBench, provisioningBench];
 
 const wanted = process.argv.slice(2);
 for (const bench of BENCHES) {
