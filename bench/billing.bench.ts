@@ -27,7 +27,8 @@ const NOW = new Date('2024-07-02T00:00:00Z');
 export const billingBench: Bench = {
   name: 'billing',
   async run() {
-    for (const engine of ['pglite', 'postgres'] as const) {
+    const engines = (process.env.BENCH_BILLING_ENGINES ?? 'pglite,postgres').split(',') as ('pglite' | 'postgres')[];
+    for (const engine of engines) {
       const { database, provider } = await benchDatabase(engine);
       const db = database.db;
       const caller = systemCaller(provider, 'bench');

@@ -221,7 +221,7 @@ export interface BillingDetail {
  * returns; the rows are streamed when iterated. On PGlite the cursor holds the single session
  * until the iteration ends, so consume it promptly.
  */
-export async function billingDetail(db: Executor, caller: Caller, q: DetailQuery, chunkSize = 2000): Promise<BillingDetail> {
+export async function billingDetail(db: Executor, caller: Caller, q: DetailQuery, chunkSize = 500): Promise<BillingDetail> {
   const period = await getPeriodByEndDate(db, q.endDate);
   if (q.customerId !== undefined) await assertCustomerInScope(db, caller, q.customerId);
   const header = periodHeader(period);

@@ -72,6 +72,8 @@ async function runPeriod(db: DB, caller: Caller, period: BillPeriod, kind: Billi
       // The planner over-estimates this statement's CTEs by orders of magnitude and would spend
       // seconds JIT-compiling it; the statement itself runs in well under a second per 100k rows.
       await sql`set local jit = off`.execute(tx);
+      // The window sort over a month of ledger rows spills to disk at the default 4MB (on PGlite: to memory-backed files).
+      await sql`set local work_mem = '64MB'`.execute(tx);
       const r = (await rebuildPeriod({ ...period, timeZone }).execute(tx)).rows[0]!;
       await tx
         .updateTable('bill_periods')
