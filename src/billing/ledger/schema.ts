@@ -3,6 +3,14 @@ import type { Json } from '../../tenancy/schema.js';
 
 type Created = ColumnType<Date, Date | string | undefined, never>;
 
+/*
+ * How the billing run reads these (billing/run/run-billing.queries.ts): *_created, *_added,
+ * *_plan_changed, user_enabled and customer_reprovisioned open an interval of their thing;
+ * any later row of the same thing closes it. customer_deleted/_deprovisioned also end everything
+ * the customer has, user_deleted the user's services, customer_service_removed its instances and
+ * user services. customer_reprovisioned reopens only the customer itself: record *_added for each
+ * service brought back. Rows carry the plan and SKU in force from that moment on.
+ */
 export const SERVICE_CHANGE_ACTIONS = [
   'customer_created',
   'customer_deleted',
