@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Tx } from '../core/db/database.js';
 import type { SecretBox } from '../core/crypto.js';
 import type { Caller } from '../tenancy/caller.js';
@@ -139,8 +140,9 @@ export async function groupRequests<T>(tx: Tx, caller: Caller, fn: () => Promise
     action: 'update',
     desired: { batch: true, children: ids.length },
   });
+  // Held by the batch, which releases them one after another.
   for (const [i, id] of ids.entries()) {
-    await tx.updateTable('provisioning_requests').set({ parent_id: parentId, sequence: i }).where('id', '=', id).execute();
+    await tx.updateTable('provisioning_requests').set({ parent_id: parentId, sequence: i, status: sql`case when status = 'Requested' then 'Pending' else status end` }).where('id', '=', id).execute();
   }
   // The grouped trees now belong to the batch's tree.
   await tx.updateTable('provisioning_requests').set({ root_id: parentId }).where('root_id', 'in', ids).execute();
