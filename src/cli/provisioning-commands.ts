@@ -6,6 +6,7 @@ import { parseStatus } from '../core/statuses.js';
 import { getCustomer } from '../tenancy/customer.service.js';
 import { setServiceDriver, serviceDrivers } from '../provisioning/driver-config.js';
 import { startProvisioningEngine } from '../provisioning/engine.js';
+import { startJobScheduler } from '../jobs/scheduler.js';
 import { listRequests, retryRequest } from '../provisioning/request-admin.js';
 import { viewChildRequests, viewRequest } from '../provisioning/request-view.js';
 import { printTable, withRuntime } from './context.js';
@@ -18,10 +19,11 @@ const positiveInt = (value: string): number => {
 export function registerProvisioningCommands(program: Command): void {
   program
     .command('worker')
-    .description('run provisioning workers in this process against the PostgreSQL server in DATABASE_URL (Ctrl-C stops)')
+    .description('run provisioning workers and the job scheduler in this process against the PostgreSQL server in DATABASE_URL (Ctrl-C stops)')
     .option('--concurrency <n>', 'requests run at once', positiveInt)
-    .action(async (opts: { concurrency?: number }) => {
-      await runWorker(opts.concurrency);
+    .option('--no-jobs', 'run provisioning only, not the job scheduler')
+    .action(async (opts: { concurrency?: number; jobs: boolean }) => {
+      await runWorker(opts.concurrency, opts.jobs);
     });
 
   const requests = program.command('requests').description('provisioning requests: list, show (with log and times), retry');
@@ -152,7 +154,7 @@ async function readStdin(): Promise<string> {
   return text;
 }
 
-async function runWorker(concurrency: number | undefined): Promise<void> {
+async function runWorker(concurrency: number | undefined, withJobs: boolean): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl) {
     throw new Error(
@@ -162,11 +164,13 @@ async function runWorker(concurrency: number | undefined): Promise<void> {
   }
   const { ctx } = await openRuntime(config);
   const engine = await startProvisioningEngine(ctx, concurrency ? { concurrency } : {});
+  const scheduler = withJobs ? await startJobScheduler(ctx) : undefined;
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   ctx.logger.info('worker stopping');
+  await scheduler?.stop();
   await engine.stop();
   await ctx.database.close();
 }
