@@ -131,6 +131,23 @@ export async function expiredLeases(db: Executor, limit: number): Promise<number
   return rows.map((r) => r.id);
 }
 
+/**
+ * Requests left Requested for longer than `seconds`: their wake-up was lost (a pg-boss job lost in
+ * a server crash, or a blocker that ended between a waiter's check and its sleep). Re-queueing is
+ * harmless: the engine re-reads the row, and a delayed retry job already queued absorbs the send.
+ */
+export async function staleRequested(db: Executor, seconds: number, limit: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('provisioning_requests')
+    .select('id')
+    .where('status', '=', 'Requested')
+    .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${seconds})`)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
 export interface LogLine {
   at: Date;
   level: 'error' | 'warning' | 'info' | 'verbose';

@@ -25,7 +25,7 @@ import { openDriverConfig } from './driver-config.js';
 import { setEntityStatus } from './entity-status.queries.js';
 import {
   appendLog, appendTimes, childStates, dropLease, endRequest, expiredLeases, findBlocker, findWaiters,
-  isRemoval, leaseExpired, lockRequest, markStarted, releaseChildren, renewLease, setOwnDone, takeLease,
+  isRemoval, leaseExpired, lockRequest, markStarted, releaseChildren, renewLease, setOwnDone, staleRequested, takeLease,
   type EngineRequest, type LogLine, type StepTime,
 } from './engine.queries.js';
 import { enqueueRequest, PROVISIONING_QUEUE, type RequestJob } from './request-queue.js';
@@ -305,15 +305,16 @@ export class ProvisioningEngine {
     for (const id of await findWaiters(tx, r, WAKE_LIMIT)) await enqueueRequest(tx, id);
   }
 
-  /** Re-queues requests whose worker stopped renewing its lease. */
+  /** Re-queues requests whose worker stopped renewing its lease, and requests whose wake-up was lost. */
   private async reap(): Promise<void> {
     try {
-      const ids = await expiredLeases(this.ctx.db, 100);
-      if (ids.length === 0) return;
+      const expired = await expiredLeases(this.ctx.db, 100);
+      const stale = await staleRequested(this.ctx.db, this.options.leaseSeconds, 100);
+      if (expired.length === 0 && stale.length === 0) return;
       await inTransaction(this.ctx.db, async (tx) => {
-        for (const id of ids) await enqueueRequest(tx, id);
+        for (const id of new Set([...expired, ...stale])) await enqueueRequest(tx, id);
       });
-      this.ctx.logger.info({ requests: ids }, 'provisioning: re-queued requests with expired leases');
+      if (expired.length) this.ctx.logger.info({ requests: expired }, 'provisioning: re-queued requests with expired leases');
     } catch (e) {
       this.ctx.logger.warn({ err: e }, 'provisioning: lease reaper failed');
     }
