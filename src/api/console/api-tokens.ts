@@ -1,11 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../core/context.js';
 import { DomainError } from '../../core/errors.js';
 import { inTransaction } from '../../core/db/database.js';
-import { authenticate } from '../../tenancy/auth.service.js';
-import type { Caller } from '../../tenancy/caller.js';
 import { createApiToken, deleteApiToken, listApiTokens, tokenSigningKey, type ApiTokenInfo } from '../../tenancy/api-tokens/api-token.service.js';
-import { statusOf } from '../rest/envelope.js';
+import { consoleHandler } from './console-handler.js';
 
 /**
  * JSON endpoints the console uses for External API tokens (seed 000: "Generate API Access Token"
@@ -14,16 +12,7 @@ import { statusOf } from '../rest/envelope.js';
  */
 export function consoleTokenRoutes(app: FastifyInstance, ctx: AppContext): void {
   const key = tokenSigningKey(ctx.secrets);
-  const handle = (fn: (caller: Caller, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => async (req: FastifyRequest, reply: FastifyReply) => {
-    try {
-      return await fn(await basicCaller(ctx, req), req, reply);
-    } catch (e) {
-      if (!(e instanceof DomainError)) throw e;
-      const status = statusOf(e);
-      if (status === 401) reply.header('WWW-Authenticate', 'Basic realm="tenantry"');
-      return reply.code(status).send({ error: { code: e.code, message: e.message } });
-    }
-  };
+  const handle = consoleHandler(ctx);
   app.get('/api/console/tokens', handle(async (caller, req) => {
     const userId = (req.query as { userId?: string }).userId;
     return { tokens: (await listApiTokens(ctx.db, caller, userId ? Number(userId) : undefined)).map(toWire) };
@@ -54,11 +43,3 @@ function toWire(t: ApiTokenInfo) {
   return { id: t.id, userId: t.userId, label: t.label, createdAt: t.createdAt.toISOString(), expiresAt: t.expiresAt?.toISOString() ?? null, lastUsedAt: t.lastUsedAt?.toISOString() ?? null };
 }
 
-async function basicCaller(ctx: AppContext, req: FastifyRequest): Promise<Caller> {
-  const match = /^basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  if (!match) throw new DomainError('NotAuthenticated', 'Sign in with the user name and password (HTTP Basic).');
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) throw new DomainError('NotAuthenticated', 'The user authentication failed');
-  return authenticate(ctx.db, decoded.slice(0, colon), decoded.slice(colon + 1));
-}

@@ -1,15 +1,13 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../core/context.js';
-import { DomainError, validation } from '../../core/errors.js';
+import { validation } from '../../core/errors.js';
 import { inTransaction } from '../../core/db/database.js';
-import { authenticate } from '../../tenancy/auth.service.js';
-import { requirePermission, type Caller } from '../../tenancy/caller.js';
 import { jobsEnv } from '../../jobs/env.js';
 import { createJob, deleteJob, getJob, listJobs, previewSchedule, setJobEnabled, updateJob, type Job, type JobInput } from '../../jobs/job.service.js';
 import { JobRunner } from '../../jobs/runner.js';
 import { getRun, listRuns, logsToCsv, LOG_SORTS, runLogs, toRunDetail, type LogSort } from '../../jobs/run.service.js';
 import type { TaskRegistry } from '../../jobs/tasks/task.js';
-import { statusOf } from '../rest/envelope.js';
+import { consoleHandler } from './console-handler.js';
 import type { RouteModule } from '../server.js';
 
 /**
@@ -20,18 +18,7 @@ export function jobsConsoleRoutes(opts: { registry?: TaskRegistry } = {}): Route
   return async (app: FastifyInstance, ctx: AppContext) => {
     const env = await jobsEnv(ctx, opts.registry);
     const runner = new JobRunner(ctx, env);
-    const handle = (fn: (caller: Caller, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => async (req: FastifyRequest, reply: FastifyReply) => {
-      try {
-        const caller = await basicCaller(ctx, req);
-        requirePermission(caller, 'Manage Jobs');
-        return await fn(caller, req, reply);
-      } catch (e) {
-        if (!(e instanceof DomainError)) throw e;
-        const status = statusOf(e);
-        if (status === 401) reply.header('WWW-Authenticate', 'Basic realm="tenantry"');
-        return reply.code(status).send({ error: { code: e.code, message: e.message, ...(e.details.field ? { field: e.details.field } : {}) } });
-      }
-    };
+    const handle = consoleHandler(ctx, 'Manage Jobs');
     const id = (req: FastifyRequest, name = 'id'): number => {
       const raw = (req.params as Record<string, string>)[name] ?? '';
       if (!/^\d+$/.test(raw)) throw validation(`The ${name === 'id' ? 'job' : 'run'} id must be a whole number.`);
@@ -128,11 +115,3 @@ function num(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-async function basicCaller(ctx: AppContext, req: FastifyRequest): Promise<Caller> {
-  const match = /^basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  if (!match) throw new DomainError('NotAuthenticated', 'Sign in with the user name and password (HTTP Basic).');
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) throw new DomainError('NotAuthenticated', 'The user authentication failed');
-  return authenticate(ctx.db, decoded.slice(0, colon), decoded.slice(colon + 1));
-}

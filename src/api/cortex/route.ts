@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../core/context.js';
 import { DomainError } from '../../core/errors.js';
-import type { Caller } from '../../tenancy/caller.js';
-import { CortexAuthenticator } from './auth.js';
+import { basicAuthenticator } from '../basic-auth.js';
+import { requirePermission, type Caller } from '../../tenancy/caller.js';
 import { executeCortex } from './dispatch.js';
 import { cortexCodeOf, httpStatusOf } from './error-codes.js';
 import { renderError, renderResponse } from './serialize.js';
@@ -25,7 +25,7 @@ declare module 'fastify' {
 
 /** The CortexAPI endpoint: Basic auth, XML in, XML out; every failure is the seed's error XML. */
 export async function cortexRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const auth = new CortexAuthenticator(ctx.db);
+  const auth = basicAuthenticator(ctx);
   await app.register(async (scope) => {
     // Integrations send text/xml, application/xml or (PowerShell's WebClient) a form type: read any as text.
     scope.removeAllContentTypeParsers();
@@ -35,7 +35,9 @@ export async function cortexRoutes(app: FastifyInstance, ctx: AppContext): Promi
       method: ['GET', 'POST'],
       url: CORTEX_PATH,
       onRequest: async (request) => {
-        request.cortexCaller = await auth.authenticate(request.headers.authorization, request.ip);
+        const caller = await auth.authenticate(request.headers.authorization, request.ip);
+        requirePermission(caller, 'API Access');
+        request.cortexCaller = caller;
       },
       handler: async (request, reply) => {
         if (request.method === 'GET') return sendXml(reply, 200, renderResponse([]));

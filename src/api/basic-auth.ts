@@ -1,8 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Executor } from '../../core/db/database.js';
-import { DomainError } from '../../core/errors.js';
-import { authenticate, callerForUser } from '../../tenancy/auth.service.js';
-import { requirePermission, type Caller } from '../../tenancy/caller.js';
+import type { Executor } from '../core/db/database.js';
+import { DomainError } from '../core/errors.js';
+import { authenticate, callerForUser } from '../tenancy/auth.service.js';
+import type { Caller } from '../tenancy/caller.js';
+import type { AppContext } from '../core/context.js';
 
 /** Failed logins allowed per window before further attempts are refused without checking. */
 export interface RateLimits {
@@ -50,11 +51,11 @@ class FailureCounter {
 }
 
 /**
- * HTTP Basic authentication for the CortexAPI: a Tenantry user whose roles grant "API Access".
- * Failed attempts are limited per user name and per client address, on top of the account
- * lockout in `authenticate`, so guessing costs no scrypt work once a limit is hit.
+ * HTTP Basic authentication of Tenantry users (CortexAPI, console endpoints). Failed attempts are
+ * limited per user name and per client address, on top of the account lockout in `authenticate`,
+ * so guessing costs no scrypt work once a limit is hit. Callers check permissions themselves.
  */
-export class CortexAuthenticator {
+export class BasicAuthenticator {
   private readonly byUser: FailureCounter;
   private readonly byAddress: FailureCounter;
   private readonly verified = new Map<string, { userId: number; expires: number; caller?: { value: Caller; expires: number } }>();
@@ -73,9 +74,7 @@ export class CortexAuthenticator {
     if (this.byUser.blocked(userKey, now) || this.byAddress.blocked(address, now)) {
       throw new DomainError('NotAuthenticated', 'The user authentication failed: too many failed attempts, try again later');
     }
-    const caller = (await this.fromCache(credentials, now)) ?? (await this.verify(credentials, userKey, address, now));
-    requirePermission(caller, 'API Access');
-    return caller;
+    return (await this.fromCache(credentials, now)) ?? (await this.verify(credentials, userKey, address, now));
   }
 
   private async fromCache(c: Credentials, now: number): Promise<Caller | undefined> {
@@ -122,4 +121,13 @@ function parseBasic(header: string | undefined): Credentials | undefined {
   const colon = decoded.indexOf(':');
   if (colon <= 0) return undefined;
   return { login: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+const shared = new WeakMap<AppContext, BasicAuthenticator>();
+
+/** One authenticator per running process, so failure counts hold across every Basic-auth endpoint. */
+export function basicAuthenticator(ctx: AppContext): BasicAuthenticator {
+  let auth = shared.get(ctx);
+  if (!auth) shared.set(ctx, (auth = new BasicAuthenticator(ctx.db)));
+  return auth;
 }
