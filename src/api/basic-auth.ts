@@ -100,7 +100,9 @@ export class BasicAuthenticator {
     }
     this.byUser.clear(userKey);
     if (this.verified.size >= MAX_TRACKED) this.verified.clear();
-    if (caller.userId !== null) this.verified.set(this.digest(c), { userId: caller.userId, expires: now + CACHE_TTL_MS });
+    if (caller.userId !== null) {
+      this.verified.set(this.digest(c), { userId: caller.userId, expires: now + CACHE_TTL_MS, caller: { value: caller, expires: now + CALLER_TTL_MS } });
+    }
     return caller;
   }
 

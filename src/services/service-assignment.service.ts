@@ -51,39 +51,43 @@ export interface CustomerServiceView {
 const ACTIVE: ProvisioningStatus[] = ['Requested', 'InProgress', 'Provisioned', 'Failed', 'Pending'];
 
 /** Customer services of one customer (already scoped by the caller when it was loaded). */
-export async function customerServicesOf(db: Executor, customer: Customer, serviceRef?: NamedRef): Promise<CustomerServiceView[]> {
+export async function customerServicesOf(db: Executor, customer: Customer, serviceId?: number): Promise<CustomerServiceView[]> {
   let q = db.selectFrom('customer_services').selectAll().where('customer_id', '=', customer.id);
-  if (serviceRef) q = q.where('service_id', '=', (await getService(db, serviceRef)).id);
-  const rows = await q.orderBy('id').execute();
-  return Promise.all(rows.map((row) => viewOf(db, row)));
+  if (serviceId !== undefined) q = q.where('service_id', '=', serviceId);
+  return viewsOf(db, await q.orderBy('id').execute());
 }
 
-async function viewOf(db: Executor, row: Awaited<ReturnType<typeof loadRow>>): Promise<CustomerServiceView> {
-  const service = await getService(db, { id: row.service_id });
-  const plans = await customerPlans(db, service.id);
-  const offers = await db
-    .selectFrom('customer_service_user_plans')
-    .selectAll()
-    .where('customer_service_id', '=', row.id)
-    .execute();
-  const uplans = await userPlans(db, service.id);
-  const usage = await db
-    .selectFrom('user_services')
-    .select(['user_plan_id', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('customer_service_id', '=', row.id)
-    .where('status', 'in', ACTIVE)
-    .groupBy('user_plan_id')
-    .execute();
-  const users = await db
-    .selectFrom('user_services')
-    .select((eb) => eb.fn.count<number>('user_id').distinct().as('n'))
-    .where('customer_service_id', '=', row.id)
-    .where('status', 'in', ACTIVE)
-    .executeTakeFirstOrThrow();
-  return {
+type CustomerServiceRow = Awaited<ReturnType<typeof loadRow>>;
+
+/** Builds the views of several customer services with a fixed number of queries, however many there are. */
+async function viewsOf(db: Executor, rows: CustomerServiceRow[]): Promise<CustomerServiceView[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const serviceIds = [...new Set(rows.map((r) => r.service_id))];
+  const [services, plans, uplans, offers, usage, users] = await Promise.all([
+    db.selectFrom('services').selectAll().where('id', 'in', serviceIds).execute(),
+    db.selectFrom('customer_plans').selectAll().where('service_id', 'in', serviceIds).orderBy('id').execute(),
+    db.selectFrom('user_plans').selectAll().where('service_id', 'in', serviceIds).orderBy('id').execute(),
+    db.selectFrom('customer_service_user_plans').selectAll().where('customer_service_id', 'in', ids).execute(),
+    db
+      .selectFrom('user_services')
+      .select(['customer_service_id', 'user_plan_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('customer_service_id', 'in', ids)
+      .where('status', 'in', ACTIVE)
+      .groupBy(['customer_service_id', 'user_plan_id'])
+      .execute(),
+    db
+      .selectFrom('user_services')
+      .select(['customer_service_id', (eb) => eb.fn.count<number>('user_id').distinct().as('n')])
+      .where('customer_service_id', 'in', ids)
+      .where('status', 'in', ACTIVE)
+      .groupBy('customer_service_id')
+      .execute(),
+  ]);
+  return rows.map((row) => ({
     id: row.id,
     customerId: row.customer_id,
-    service,
+    service: services.find((s) => s.id === row.service_id)!,
     plan: plans.find((p) => p.id === row.customer_plan_id),
     version: row.version,
     enabled: row.enabled,
@@ -94,15 +98,16 @@ async function viewOf(db: Executor, row: Awaited<ReturnType<typeof loadRow>>): P
     properties: row.properties,
     resourceConfiguration: row.resource_configuration,
     userPlans: offers
+      .filter((o) => o.customer_service_id === row.id)
       .map((o) => ({
         plan: uplans.find((p) => p.id === o.user_plan_id)!,
         enabled: o.enabled,
         userLimit: o.user_limit,
-        used: Number(usage.find((u) => u.user_plan_id === o.user_plan_id)?.n ?? 0),
+        used: Number(usage.find((u) => u.customer_service_id === row.id && u.user_plan_id === o.user_plan_id)?.n ?? 0),
       }))
       .sort((a, b) => a.plan.id - b.plan.id),
-    usersWithService: Number(users.n),
-  };
+    usersWithService: Number(users.find((u) => u.customer_service_id === row.id)?.n ?? 0),
+  }));
 }
 
 function loadRow(db: Executor, id: number) {
@@ -162,7 +167,7 @@ export async function provisionCustomerService(
         desired: { service: service.code, plan: plan?.name ?? null },
       })
     : undefined;
-  return { customerService: await viewOf(tx, row), requestId };
+  return { customerService: (await viewsOf(tx, [row]))[0]!, requestId };
 }
 
 async function offerUserPlans(tx: Tx, service: Service, customerServiceId: number, offers: UserPlanOffer[]): Promise<boolean> {
@@ -223,29 +228,30 @@ export interface UserServiceView {
   properties: Record<string, string>;
 }
 
-export async function userServicesOf(db: Executor, user: User, serviceRef?: NamedRef): Promise<UserServiceView[]> {
+export async function userServicesOf(db: Executor, user: User, serviceId?: number): Promise<UserServiceView[]> {
   let q = db
     .selectFrom('user_services')
     .innerJoin('customer_services', 'customer_services.id', 'user_services.customer_service_id')
     .selectAll('user_services')
     .select('customer_services.service_id')
     .where('user_services.user_id', '=', user.id);
-  if (serviceRef) q = q.where('customer_services.service_id', '=', (await getService(db, serviceRef)).id);
+  if (serviceId !== undefined) q = q.where('customer_services.service_id', '=', serviceId);
   const rows = await q.orderBy('user_services.id').execute();
-  const out: UserServiceView[] = [];
-  for (const r of rows) {
-    const service = await getService(db, { id: r.service_id });
-    out.push({
-      id: r.id,
-      userId: r.user_id,
-      service,
-      userPlan: r.user_plan_id === null ? undefined : (await userPlans(db, service.id)).find((p) => p.id === r.user_plan_id),
-      enabled: r.enabled,
-      status: r.status,
-      properties: r.properties,
-    });
-  }
-  return out;
+  if (rows.length === 0) return [];
+  const serviceIds = [...new Set(rows.map((r) => r.service_id))];
+  const [services, plans] = await Promise.all([
+    db.selectFrom('services').selectAll().where('id', 'in', serviceIds).execute(),
+    db.selectFrom('user_plans').selectAll().where('service_id', 'in', serviceIds).execute(),
+  ]);
+  return rows.map((r) => ({
+    id: r.id,
+    userId: r.user_id,
+    service: services.find((s) => s.id === r.service_id)!,
+    userPlan: r.user_plan_id === null ? undefined : plans.find((p) => p.id === r.user_plan_id),
+    enabled: r.enabled,
+    status: r.status,
+    properties: r.properties,
+  }));
 }
 
 /**

@@ -40,7 +40,7 @@ export async function findCustomerServices(db: Executor, customer: Customer, loc
 /** GET of one customer service: everything a SET can send back (limits, plans, packages, properties, instances). */
 export async function getCustomerService(cx: ReadContext, customer: Customer, location: string, node: XmlNode): Promise<OutNode> {
   const service = await getService(cx.db, namedRefOf(node));
-  const view = (await customerServicesOf(cx.db, customer, { id: service.id }))[0];
+  const view = (await customerServicesOf(cx.db, customer, service.id))[0];
   const [packages, plans] = await Promise.all([customerPlans(cx.db, service.id), userPlans(cx.db, service.id)]);
   const out: OutNode[] = [
     el('name', service.code),
@@ -91,7 +91,7 @@ async function resellableToWire(db: Executor): Promise<OutNode> {
 export async function setCustomerService(cx: WriteContext, customer: Customer, node: XmlNode): Promise<void> {
   const service = await getService(cx.tx, namedRefOf(node));
   const status = statusOf(node);
-  const current = (await customerServicesOf(cx.tx, customer, { id: service.id }))[0];
+  const current = (await customerServicesOf(cx.tx, customer, service.id))[0];
   if (status === 'NotProvisioned') {
     if (current && current.status !== 'NotProvisioned') await deprovisionCustomerService(cx.tx, cx.caller, customer, { id: service.id });
     return;
@@ -180,7 +180,7 @@ function heldPlans(service: Service, mine: UserServiceView[]): OutNode[] {
 /** GET of one user service. */
 export async function getUserService(db: Executor, user: User, node: XmlNode): Promise<OutNode> {
   const service = await getService(db, namedRefOf(node));
-  const mine = await userServicesOf(db, user, { id: service.id });
+  const mine = await userServicesOf(db, user, service.id);
   const active = mine.filter((m) => m.status !== 'NotProvisioned');
   const out = [
     el('name', service.code),
@@ -206,7 +206,7 @@ async function heldPlanToWire(db: Executor, service: Service, plan: UserPlan, as
 export async function setUserService(cx: WriteContext, customer: Customer, user: User, node: XmlNode): Promise<void> {
   const service = await getService(cx.tx, namedRefOf(node));
   if (statusOf(node) === 'NotProvisioned') {
-    const mine = await userServicesOf(cx.tx, user, { id: service.id });
+    const mine = await userServicesOf(cx.tx, user, service.id);
     if (mine.some((m) => m.status !== 'NotProvisioned')) await deprovisionUserService(cx.tx, cx.caller, customer, user, { id: service.id });
     return;
   }
