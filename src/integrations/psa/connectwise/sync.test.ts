@@ -170,6 +170,17 @@ describe('ConnectWise sync behaviour', () => {
     expect(second.log.find('CW09')).toHaveLength(2);
   });
 
+  it('zeroes a removed product\'s addition rather than cancelling it (seed 004 CW20), so the product can come back on the same line', async () => {
+    const exchange = () => sim.state.additionsOf(demo.agreements.contosoCloud).filter((a) => a.product.identifier === 'HEX-MBX');
+    const before = exchange().map((a) => a.id);
+    await run({ lines: contosoLines('10', '0') });
+    expect(exchange().map((a) => [a.id, a.quantity, a.cancelledDate ?? null])).toEqual([[before[0], 0, null]]);
+    const back = await run({ lines: contosoLines('10', '4') });
+    expect(back.log.find('CW22')).toEqual([]);
+    expect(back.log.find('CW07')[0]!.message).toBe('CON Quantity Update : Line located for Mailboxes with Product ID HEX-MBX and updated from 0 to 4');
+    expect(exchange().map((a) => [a.id, a.quantity])).toEqual([[before[0], 4]]);
+  });
+
   it('creates an addition when allowed, once', async () => {
     const lines = [...contosoLines(), contoso({ sku: 'BKP-GB', quantity: '40' })];
     await run({ lines, params: { AllowAtriaCreateAdditions: 'True' } });

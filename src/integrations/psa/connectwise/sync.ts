@@ -231,7 +231,13 @@ class ConnectWiseRun {
       }
       if (!(await this.#update(agreement, existing, line.quantity, customerCode, lineDescription, sku))) continue;
       if (line.quantity === 0) {
-        // seed 004 CW20: the quantity is set to 0 on the addition; the line stays for the history.
+        // Zero, not cancel. seed 004 CW20 ("Product has been removed from customer in this period"):
+        // "The Quantity is updated from {addition.Quantity} to 0.00", and its resolution row says
+        // "The quantity is set as 0 on the addition line. There is no specific action required."
+        // psa-wire B.6 suggests cancelledDate as a generic way to stop billing, but the seed is the
+        // spec: a cancelled addition drops out of the live-additions lookup, so a product that comes
+        // back would log CW22 (or need AllowAtriaCreateAdditions) instead of CW07 on the same line.
+        // De-provisioned customers take the same path (their lines arrive with quantity 0).
         this.log.emit('CW20', { customerName, lineDescription, sku, quantity: fixed2(existing.quantity) });
         this.result.changes.push({ ...change, action: 'zero', from: existing.quantity, to: 0 });
       } else {
