@@ -1,8 +1,8 @@
 import type { Executor, Tx } from '../core/db/database.js';
-import { DomainError } from '../core/errors.js';
+import { DomainError, userNotFound } from '../core/errors.js';
 import { createRequest } from '../provisioning/requests.js';
 import { recordServiceChange } from '../billing/ledger/record-change.js';
-import { requirePermission, type Caller } from '../tenancy/caller.js';
+import { assertCustomerInScope, requirePermission, type Caller } from '../tenancy/caller.js';
 import type { Customer } from '../tenancy/customer.service.js';
 import type { User } from '../tenancy/user.service.js';
 import {
@@ -125,6 +125,7 @@ export async function provisionCustomerService(
   customer: Customer,
   input: CustomerServiceInput,
 ): Promise<{ customerService: CustomerServiceView; requestId: number | undefined }> {
+  assertCustomerInScope(caller, customer);
   requirePermission(caller, 'Manage Services');
   const service = await getService(tx, input.service);
   const existing = await tx.selectFrom('customer_services').selectAll().where('customer_id', '=', customer.id).where('service_id', '=', service.id).executeTakeFirst();
@@ -191,6 +192,7 @@ async function offerUserPlans(tx: Tx, service: Service, customerServiceId: numbe
 
 /** De-provisions a customer service and, with it, the service of every user that has it. */
 export async function deprovisionCustomerService(tx: Tx, caller: Caller, customer: Customer, serviceRef: NamedRef): Promise<number> {
+  assertCustomerInScope(caller, customer);
   requirePermission(caller, 'Manage Services');
   const service = await getService(tx, serviceRef);
   const row = await tx.selectFrom('customer_services').selectAll().where('customer_id', '=', customer.id).where('service_id', '=', service.id).executeTakeFirst();
@@ -265,6 +267,8 @@ export async function provisionUserService(
   user: User,
   input: UserServiceInput,
 ): Promise<{ requestId: number | undefined }> {
+  assertCustomerInScope(caller, customer);
+  if (user.customerId !== customer.id) throw userNotFound(user.name);
   requirePermission(caller, 'Manage Services');
   const service = await getService(tx, input.service);
   if (!service.has_user_service) throw new DomainError('InvalidService', `Service '${service.code}' has no user service.`);
@@ -344,6 +348,8 @@ async function assertWithinLimits(
 
 /** De-provisions a user's service (all its user plans). */
 export async function deprovisionUserService(tx: Tx, caller: Caller, customer: Customer, user: User, serviceRef: NamedRef): Promise<number> {
+  assertCustomerInScope(caller, customer);
+  if (user.customerId !== customer.id) throw userNotFound(user.name);
   requirePermission(caller, 'Manage Services');
   const service = await getService(tx, serviceRef);
   const rows = await tx

@@ -3,7 +3,7 @@ import { DomainError, must } from '../core/errors.js';
 import type { ProvisioningStatus } from '../core/statuses.js';
 import { createRequest } from '../provisioning/requests.js';
 import { recordServiceChange } from '../billing/ledger/record-change.js';
-import { requirePermission, type Caller } from '../tenancy/caller.js';
+import { assertCustomerInScope, requirePermission, type Caller } from '../tenancy/caller.js';
 import type { Customer } from '../tenancy/customer.service.js';
 import { getService, type NamedRef, type Service } from '../catalog/catalog.service.js';
 
@@ -32,6 +32,7 @@ async function activeCustomerService(tx: Tx, customer: Customer, ref: NamedRef):
  * Adds an instance, or changes an existing one's properties. Returns undefined when nothing changed.
  */
 export async function setServiceInstance(tx: Tx, caller: Caller, customer: Customer, ref: NamedRef, input: { name: string; properties?: Record<string, string> }): Promise<number | undefined> {
+  assertCustomerInScope(caller, customer);
   requirePermission(caller, 'Manage Services');
   const { service, csId } = await activeCustomerService(tx, customer, ref);
   const existing = await tx.selectFrom('service_instances').selectAll().where('customer_service_id', '=', csId).where('deleted_at', 'is', null).where((eb) => eb(eb.fn('lower', ['name']), '=', input.name.toLowerCase())).executeTakeFirst();
@@ -48,6 +49,7 @@ export async function setServiceInstance(tx: Tx, caller: Caller, customer: Custo
 
 /** Deletes an instance (seed 002: "Only service instances can be deleted"). */
 export async function deleteServiceInstance(tx: Tx, caller: Caller, customer: Customer, ref: NamedRef, name: string): Promise<number> {
+  assertCustomerInScope(caller, customer);
   requirePermission(caller, 'Manage Services');
   const { service, csId } = await activeCustomerService(tx, customer, ref);
   const row = must(

@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kysely';
 import type { Permission } from './permissions.js';
-import { DomainError } from '../core/errors.js';
+import { DomainError, customerNotFound } from '../core/errors.js';
 
 /** Who is acting, and what part of the customer tree they may see. */
 export interface Caller {
@@ -42,6 +42,14 @@ export function requirePermission(caller: Caller, permission: Permission): void 
 /** True when a customer (by its path) is inside the caller's reach. */
 export function pathInScope(caller: Caller, customerPath: string): boolean {
   return caller.subtree ? customerPath.startsWith(caller.customerPath) : customerPath === caller.customerPath;
+}
+
+/**
+ * Defence in depth for domain functions handed an already-loaded customer: one outside the
+ * caller's reach is reported exactly like a missing one.
+ */
+export function assertCustomerInScope(caller: Caller, customer: { path: string; name: string }): void {
+  if (!pathInScope(caller, customer.path)) throw customerNotFound(customer.name);
 }
 
 /**

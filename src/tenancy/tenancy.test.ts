@@ -137,3 +137,33 @@ describe('scoping: a sibling is indistinguishable from a missing customer', () =
     expect(b.fullname).toBe('Customer Beta One');
   });
 });
+
+describe('scoping: services and locations', () => {
+  it('a reseller cannot read or change the services of a sibling\'s customer, even when handed the customer', async () => {
+    const { customerServicesOf, provisionCustomerService, deprovisionCustomerService, provisionUserService } = await import('../services/service-assignment.service.js');
+    await inTransaction(t.db, (tx) => provisionCustomerService(tx, t.admin, tree.customerB.customer, { service: { name: 'FSS' }, userPlans: [{ plan: { name: 'FULL' }, enabled: true }] }));
+    const attempts = {
+      'provision a customer service': () => inTransaction(t.db, (tx) => provisionCustomerService(tx, tree.resellerA.admin, tree.customerB.customer, { service: { name: 'HE' } })),
+      'de-provision a customer service': () => inTransaction(t.db, (tx) => deprovisionCustomerService(tx, tree.resellerA.admin, tree.customerB.customer, { name: 'FSS' })),
+      'provision a user service': () => inTransaction(t.db, (tx) => provisionUserService(tx, tree.resellerA.admin, tree.customerB.customer, tree.customerB.adminUser, { service: { name: 'FSS' } })),
+      'load the customer to read its services': () => getCustomer(t.db, tree.resellerA.admin, { id: tree.customerB.customer.id }),
+    };
+    for (const [what, attempt] of Object.entries(attempts)) expect(await codeOf(attempt()), what).toBe('CustomerNotFound');
+    const services = await customerServicesOf(t.db, tree.customerB.customer);
+    expect(services.map((s) => [s.service.code, s.status])).toEqual([['FSS', 'Requested']]);
+  });
+
+  it('a reseller cannot hand one of its users a service of a customer it does not own', async () => {
+    const { provisionUserService } = await import('../services/service-assignment.service.js');
+    expect(await codeOf(inTransaction(t.db, (tx) => provisionUserService(tx, tree.resellerA.admin, tree.customerA.customer, tree.customerB.adminUser, { service: { name: 'FSS' } })))).toBe('UserNotFound');
+  });
+
+  it('locations are the provider\'s: every admin reads them, only "Manage Catalog" changes them', async () => {
+    const { findLocations, setLocation, deleteLocation } = await import('./location.service.js');
+    await inTransaction(t.db, (tx) => setLocation(tx, t.admin, { name: 'csm.Local', description: 'Main site' }));
+    expect((await findLocations(t.db, tree.customerA.admin)).map((l) => l.name)).toContain('csm.Local');
+    expect(await codeOf(inTransaction(t.db, (tx) => setLocation(tx, tree.resellerA.admin, { name: 'rogue.local' })))).toBe('NotAuthorized');
+    expect(await codeOf(inTransaction(t.db, (tx) => deleteLocation(tx, tree.resellerA.admin, { name: 'csm.Local' })))).toBe('NotAuthorized');
+    expect((await findLocations(t.db, t.admin)).map((l) => l.name)).not.toContain('rogue.local');
+  });
+});

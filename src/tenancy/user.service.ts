@@ -5,7 +5,7 @@ import { generatePassword, hashPassword } from '../core/crypto.js';
 import type { ProvisioningStatus } from '../core/statuses.js';
 import { createRequest } from '../provisioning/requests.js';
 import { recordServiceChange } from '../billing/ledger/record-change.js';
-import { customerInScope, requirePermission, type Caller } from './caller.js';
+import { assertCustomerInScope, customerInScope, requirePermission, type Caller } from './caller.js';
 import { getCustomer, type Customer } from './customer.service.js';
 import type { CustomerRef } from './customer.queries.js';
 import type { UsersTable } from './schema.js';
@@ -191,6 +191,7 @@ export async function createUser(
 ): Promise<{ user: User; requestId: number; generatedPassword: string | undefined }> {
   requirePermission(caller, 'Manage Users');
   const customer = 'path' in customerRef ? customerRef : await getCustomer(tx, caller, customerRef);
+  assertCustomerInScope(caller, customer);
   const given = (input.name ?? input.upn?.split('@')[0] ?? '').trim();
   if (given === '') throw new DomainError('InvalidUser', 'A new user must specify a name or a upn.');
   if (!/^[A-Za-z0-9._'-]+$/.test(given)) throw new DomainError('InvalidUser', `The user name '${given}' is not valid.`);
