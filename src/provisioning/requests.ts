@@ -77,6 +77,28 @@ export async function createRequest(tx: Tx, caller: Caller, spec: NewRequest): P
   return row.id;
 }
 
+/**
+ * Records a request that is complete when it is created: a SET that changed nothing to provision
+ * still answers with a request id (Atria scripts read `/response/request/id` after every SET),
+ * but there is no driver work, no entity status change and nothing is queued.
+ */
+export async function recordCompletedRequest(tx: Tx, caller: Caller, customerId: number, message: string): Promise<number> {
+  const now = new Date();
+  const key = entityKey('customer', customerId);
+  const row = await tx
+    .insertInto('provisioning_requests')
+    .values({
+      entity: 'customer', entity_id: customerId, entity_key: key, dep_keys: [key], customer_id: customerId, action: 'update',
+      desired: JSON.stringify({ noChange: true }), requested_by_user_id: caller.userId, requested_by: caller.userName,
+      status: 'Provisioned', own_done: true, started_at: now, finished_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await tx.updateTable('provisioning_requests').set({ root_id: row.id }).where('id', '=', row.id).execute();
+  await tx.insertInto('request_log').values({ request_id: row.id, at: now, level: 'info', message }).execute();
+  return row.id;
+}
+
 type ApprovalHold = (tx: Tx, requestId: number) => Promise<boolean>;
 let approvalHold: ApprovalHold | undefined;
 

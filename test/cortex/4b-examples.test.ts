@@ -51,7 +51,10 @@ describe('locations (seed 002)', () => {
       <customer><customerproperties><property><name>CostCentre</name><displayname>Cost Centre</displayname><value>100</value></property></customerproperties></customer>
       <user><additionalproperties><property><name>employeeType</name><displayname>Employee Type</displayname></property></additionalproperties></user></location>`));
     expect(set.status).toBe(200);
-    await api.post(request('SET', '<location><name>Second</name></location>'));
+    const id = requestIdOf(set);
+    expect(await t.db.selectFrom('provisioning_requests').select('status').where('id', '=', id).executeTakeFirstOrThrow()).toEqual({ status: 'Provisioned' });
+    expect(set.xml.response.location.name).toBe('csm.Local');
+    requestIdOf(await api.post(request('SET', '<location><name>Second</name></location>')));
 
     const all = await api.post(request('FIND', '<location/>'));
     expect(all.xml.response.location.map((l: any) => l.name)).toEqual(['csm.Local', 'Second']);
@@ -83,7 +86,7 @@ describe('locations (seed 002)', () => {
     const inUse = await api.post(request('DELETE', '<location><name>Second</name></location>'));
     expect(errorOf(inUse)).toEqual({ id: 27, message: "The location 'Second' can not be deleted as it is in use." });
     await t.db.updateTable('customers').set({ location_id: null }).where('id', '=', tree.direct.customer.id).execute();
-    expect((await api.post(request('DELETE', '<location><name>Second</name></location>'))).status).toBe(200);
+    requestIdOf(await api.post(request('DELETE', '<location><name>Second</name></location>')));
     expect(errorOf(await api.post(request('GET', '<location><name>Second</name></location>')))?.id).toBe(20);
   });
 });
@@ -327,6 +330,7 @@ describe('workflow approval (seed 002)', () => {
     const accept = await api.post(request('SET', `<customer><name>${code}</name><user><name>RogerA_${code}</name><approvalresponses><approvalresponse><subscription>
       <id>${subs[1].id}</id><status>Accepted</status><reason>Mickey said it's okay - from the API :)</reason></subscription></approvalresponse></approvalresponses></user></customer>`));
     expect(errorOf(accept)).toBeUndefined();
+    expect(requestIdOf(accept)).toBe(requestId);
     const released = await t.db.selectFrom('provisioning_requests').select('status').where('id', '=', requestId).executeTakeFirstOrThrow();
     expect(released.status).not.toBe('Pending');
     const after = await api.post(request('GET', `<customer><name>${code}</name><service><name>FSS</name></service></customer>`));
@@ -346,6 +350,7 @@ describe('workflow approval (seed 002)', () => {
     expect(errorOf(await api.post(request('GET', `<approval><id>${sub.id}</id></approval>`), as(tree.resellerB)))?.id).toBe(18);
     const reject = await api.post(request('SET', `<customer><name>${code}</name><approvalresponses><approvalresponse><subscription><id>${sub.id}</id><status>Rejected</status><reason>No</reason></subscription></approvalresponse></approvalresponses></customer>`));
     expect(errorOf(reject)).toBeUndefined();
+    expect(requestIdOf(reject)).toBe(requestId);
     const failed = await t.db.selectFrom('provisioning_requests').select(['status', 'error']).where('id', '=', requestId).executeTakeFirstOrThrow();
     expect(failed.status).toBe('Failed');
   });

@@ -1,9 +1,9 @@
 import type { AppContext } from '../../core/context.js';
 import { inTransaction } from '../../core/db/database.js';
 import { DomainError } from '../../core/errors.js';
-import { groupRequests } from '../../provisioning/requests.js';
+import { groupRequests, recordCompletedRequest } from '../../provisioning/requests.js';
 import type { Caller } from '../../tenancy/caller.js';
-import { HANDLERS, type EntityHandlers } from './handlers/index.js';
+import { HANDLERS, type EntityHandlers, type WriteOutcome } from './handlers/index.js';
 import { el, type OutNode } from './serialize.js';
 import type { CortexRequest, XmlNode } from './xml.js';
 
@@ -19,15 +19,18 @@ export async function executeCortex(app: AppContext, caller: Caller, request: Co
   const action = request.action;
   // seed: the whole SET is one change — all of it is applied, or none of it.
   return inTransaction(app.db, async (tx) => {
+    const outcome: WriteOutcome = {};
     const { result, requestId } = await groupRequests(tx, caller, async () => {
       const extra: OutNode[] = [];
       for (const node of targets) {
-        const produced = await handlerFor(HANDLERS[node.tag]!, node, action)!(node, { app, caller, tx, action });
+        const produced = await handlerFor(HANDLERS[node.tag]!, node, action)!(node, { app, caller, tx, action, outcome });
         if (produced) extra.push(...produced);
       }
       return extra;
     });
-    return requestId === undefined ? result : [el('request', [el('id', requestId)]), ...result];
+    // Every SET/DELETE answers with a request id, even one with nothing to provision.
+    const id = requestId ?? outcome.requestId ?? (await recordCompletedRequest(tx, caller, outcome.customerId ?? caller.customerId, 'No changes to provision'));
+    return [el('request', [el('id', id)]), ...result];
   });
 }
 

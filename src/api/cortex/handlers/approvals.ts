@@ -139,7 +139,9 @@ async function answerAll(cx: WriteContext, customer: Customer, node: XmlNode, us
   for (const response of children(node, 'approvalresponse')) {
     for (const s of children(response, 'subscription')) {
       const reason = textOf(s, 'reason');
-      await answerApproval(cx.tx, cx.caller, customer, { id: textOf(s, 'id') ?? '', status: textOf(s, 'status') ?? '', ...(reason ? { reason } : {}) }, user);
+      const held = await answerApproval(cx.tx, cx.caller, customer, { id: textOf(s, 'id') ?? '', status: textOf(s, 'status') ?? '', ...(reason ? { reason } : {}) }, user);
+      // The answer's <request><id> is the request the approval held: the one a script then follows.
+      cx.outcome.requestId ??= held;
     }
   }
 }

@@ -115,6 +115,7 @@ async function setCustomerHandler(node: XmlNode, cx: WriteContext): Promise<void
     await assertSameParent(cx, customer, node);
     ({ customer } = await updateCustomer(cx.tx, cx.caller, { id: customer.id }, fields));
   }
+  cx.outcome.customerId ??= customer.id;
   const status = statusOf(node);
   // Re-provision before nested changes (they need a provisioned customer); de-provision after them, so it covers them too.
   if (status === 'Provisioned') ({ customer } = await reprovisionCustomer(cx.tx, cx.caller, { id: customer.id }));
@@ -175,6 +176,7 @@ async function customerFieldsOf(cx: WriteContext, node: XmlNode, current: Custom
 /** DELETE: nested <user>s or service <instances> when given, else the customer itself. */
 async function deleteCustomerHandler(node: XmlNode, cx: WriteContext): Promise<void> {
   const customer = await selectedCustomer(cx.tx, cx.caller, node);
+  cx.outcome.customerId ??= customer.id;
   const users = children(node, 'user');
   const services = children(node, 'service');
   if (!users.length && !services.length) {

@@ -6,7 +6,7 @@ import { requestHandlers } from './request.js';
 import { reportHandlers } from './report.js';
 import { approvalHandlers } from './approvals.js';
 
-export type { EntityHandlers, ReadContext, ReadHandler, WriteContext, WriteHandler } from './types.js';
+export type { EntityHandlers, ReadContext, ReadHandler, WriteContext, WriteHandler, WriteOutcome } from './types.js';
 
 /**
  * The handler registry: top-level tag inside <request> → its actions. Tags not listed here are

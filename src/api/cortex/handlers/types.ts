@@ -21,6 +21,16 @@ export interface WriteContext {
   caller: Caller;
   tx: Tx;
   action: 'SET' | 'DELETE';
+  /** Shared by every handler of the request; read by the dispatcher when no request was created. */
+  outcome: WriteOutcome;
+}
+
+/** What a SET/DELETE touched, for its `<request><id>` when it created no provisioning request. */
+export interface WriteOutcome {
+  /** The first customer addressed: a change-nothing request is recorded against it. */
+  customerId?: number;
+  /** An existing request acted on (an approval answer releases or fails the request it held). */
+  requestId?: number;
 }
 
 export type ReadHandler = (node: XmlNode, cx: ReadContext) => Promise<OutNode[]>;
