@@ -24,7 +24,6 @@ interface JobOptions {
   task?: string;
   logLevel?: string;
   cron?: string;
-  timeZone?: string;
   parameters?: string;
   secretsFile?: string;
   disabled?: boolean;
@@ -49,7 +48,6 @@ async function jobInput(opts: JobOptions): Promise<JobInput> {
     task: opts.task,
     logLevel: opts.logLevel,
     cron: opts.cron,
-    timeZone: opts.timeZone,
     ...(opts.parameters === undefined ? {} : { parameters: readJson(opts.parameters) }),
     ...(opts.secretsFile === undefined ? {} : { secrets: await readSecrets(opts.secretsFile) }),
     ...(opts.disabled ? { enabled: false } : {}),
@@ -60,8 +58,7 @@ function withJobOptions(cmd: Command): Command {
   return cmd
     .option('--label <text>', 'a meaningful name, e.g. "Transfer Billing Data to Autotask on 27th of the Month"')
     .option('--log-level <level>', 'Error, Warning, Info or Verbose')
-    .option('--cron <expression>', 'when it runs: 5 fields ("0 22 26 * *") or 6 with seconds first')
-    .option('--time-zone <zone>', "IANA zone the CRON expression is read in (default: the provider's)")
+    .option('--cron <expression>', "when it runs, in the provider's time zone (tenantry billing settings): 5 fields (\"0 22 26 * *\") or 6 with seconds first")
     .option('--parameters <json|@file>', 'the task parameters as JSON (defaults fill what is left out)')
     .option('--secrets-file <path|->', 'the secrets JSON, from a file or "-" for stdin; replaces all stored secrets');
 }

@@ -1,5 +1,4 @@
 import type { AppContext } from '../core/context.js';
-import { getBillingSettings } from '../billing/periods/bill-periods.js';
 import { billingSummarySource } from '../integrations/psa/shared/billing-source.js';
 import { systemCaller } from '../tenancy/caller.js';
 import type { JobsEnv } from './job.service.js';
@@ -24,8 +23,10 @@ export function defaultRegistry(overrides: TaskOverrides = {}): TaskRegistry {
   ]);
 }
 
-/** The jobs module's environment for a process: tasks, the secret box, and the provider's time zone (billing settings). */
+/**
+ * The jobs module's environment for a process: tasks and the secret box. The provider's time zone
+ * is not part of it: it is read from the billing settings when needed, so a change applies at once.
+ */
 export async function jobsEnv(app: AppContext, registry: TaskRegistry = defaultRegistry()): Promise<JobsEnv> {
-  const { timeZone } = await getBillingSettings(app.db);
-  return { registry, box: app.secrets, timeZone };
+  return { registry, box: app.secrets };
 }

@@ -33,7 +33,37 @@ export function selectDueJobs(db: Executor, now: Date): Promise<JobRow[]> {
  * Compare-and-set of the next fire time: only the process whose update finds the value it read
  * wins the occurrence, however many schedulers share the database.
  */
-export async function advanceNextRun(db: Executor, id: number, expected: Date, next: Date | null): Promise<boolean> {
-  const res = await db.updateTable('jobs').set({ next_run_at: next }).where('id', '=', id).where('next_run_at', '=', expected).where('enabled', '=', true).executeTakeFirst();
+export async function advanceNextRun(db: Executor, id: number, expected: Date, next: Date | null, timeZone: string): Promise<boolean> {
+  const res = await db
+    .updateTable('jobs')
+    .set({ next_run_at: next, time_zone: timeZone })
+    .where('id', '=', id)
+    .where('next_run_at', '=', expected)
+    .where('enabled', '=', true)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/** Jobs whose next fire time was computed in another zone than `timeZone` and is not yet due. */
+export function selectJobsOutOfZone(db: Executor, timeZone: string, now: Date): Promise<JobRow[]> {
+  return db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('time_zone', '<>', timeZone)
+    .where((eb) => eb.or([eb('next_run_at', 'is', null), eb('next_run_at', '>', now)]))
+    .orderBy('id')
+    .execute();
+}
+
+/** Moves a job to another zone with its recomputed next fire time; compare-and-set on what was read, as advanceNextRun. */
+export async function moveJobToZone(db: Executor, job: JobRow, timeZone: string, next: Date | null): Promise<boolean> {
+  const res = await db
+    .updateTable('jobs')
+    .set({ time_zone: timeZone, next_run_at: next })
+    .where('id', '=', job.id)
+    .where('time_zone', '=', job.time_zone)
+    .where('enabled', '=', job.enabled)
+    .where((eb) => (job.next_run_at === null ? eb('next_run_at', 'is', null) : eb('next_run_at', '=', job.next_run_at)))
+    .executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
 }

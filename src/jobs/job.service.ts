@@ -1,8 +1,9 @@
 import type { Executor, Tx } from '../core/db/database.js';
+import { getBillingSettings } from '../billing/periods/bill-periods.js';
 import { DomainError, must, validation } from '../core/errors.js';
 import type { SecretBox } from '../core/crypto.js';
 import { requirePermission, type Caller } from '../tenancy/caller.js';
-import { Schedule, checkTimeZone } from './cron.js';
+import { Schedule } from './cron.js';
 import { selectJob, selectJobs, selectLastRuns, type JobRow, type RunRow } from './job.queries.js';
 import { LOG_LEVELS, parseLogLevel, type LogLevel } from './log-level.js';
 import { parseParameters } from './parameters.js';
@@ -13,8 +14,6 @@ import type { TaskDefinition, TaskId, TaskRegistry } from './tasks/task.js';
 export interface JobsEnv {
   registry: TaskRegistry;
   box: SecretBox;
-  /** The provider's time zone, in which CRON expressions are evaluated. */
-  timeZone: string;
 }
 
 export interface JobInput {
@@ -22,6 +21,10 @@ export interface JobInput {
   task?: string;
   logLevel?: string;
   cron?: string;
+  /**
+   * Accepted only when it names the provider's time zone: seed 003 evaluates CRON expressions in
+   * the provider's zone, so a job has none of its own (change it in the billing settings).
+   */
   timeZone?: string;
   parameters?: unknown;
   /** Replaces every stored secret when given (seed 003: re-enter the secrets and resave). */
@@ -37,6 +40,7 @@ export interface Job {
   taskLabel: string;
   logLevel: LogLevel;
   cron: string;
+  /** The zone nextRunAt was computed in: the provider's (the scheduler follows changes to it). */
   timeZone: string;
   parameters: Record<string, unknown>;
   secretsSet: string[];
@@ -68,6 +72,24 @@ function toJob(row: JobRow, lastRun: RunRow | undefined, registry: TaskRegistry)
   };
 }
 
+/** The provider's billing time zone, read fresh each time so a change applies without a restart. */
+export async function providerTimeZone(db: Executor): Promise<string> {
+  return (await getBillingSettings(db)).timeZone;
+}
+
+/** The provider's zone, refusing a different one given for a job (see JobInput.timeZone). */
+async function jobTimeZone(db: Executor, given: string | undefined): Promise<string> {
+  const zone = await providerTimeZone(db);
+  const asked = given?.trim() ?? '';
+  if (asked !== '' && asked !== zone) {
+    throw validation(
+      `Jobs run in the provider's time zone (${zone}); change it in the billing settings (tenantry billing settings --time-zone ${asked}) rather than per job.`,
+      { field: 'timeZone' },
+    );
+  }
+  return zone;
+}
+
 export function findTask(registry: TaskRegistry, task: string): TaskDefinition {
   const wanted = task.trim().toLowerCase();
   const def = [...registry.values()].find((t) => t.id === wanted || t.label.toLowerCase() === wanted);
@@ -97,7 +119,7 @@ export async function createJob(tx: Tx, caller: Caller, env: JobsEnv, input: Job
   const task = findTask(env.registry, input.task);
   const label = checkLabel(input.label);
   const logLevel = checkLogLevel(input.logLevel ?? 'Info');
-  const timeZone = input.timeZone?.trim() || env.timeZone;
+  const timeZone = await jobTimeZone(tx, input.timeZone);
   const schedule = Schedule.parse(input.cron ?? '', timeZone);
   const parameters = parseParameters(task.parameters, input.parameters);
   const secrets = input.secrets === undefined ? undefined : checkSecrets(task, input.secrets);
@@ -129,8 +151,8 @@ export async function updateJob(tx: Tx, caller: Caller, env: JobsEnv, id: number
   if (input.task !== undefined && findTask(env.registry, input.task).id !== task.id) {
     throw validation('The task of a job cannot be changed; create a new job instead.', { field: 'task' });
   }
-  const timeZone = input.timeZone === undefined ? row.time_zone : input.timeZone.trim() || env.timeZone;
-  checkTimeZone(timeZone);
+  // A job saved before a change of the provider's zone moves to the new one on its next edit too.
+  const timeZone = await jobTimeZone(tx, input.timeZone);
   const schedule = Schedule.parse(input.cron ?? row.cron, timeZone);
   const enabled = input.enabled ?? row.enabled;
   const secrets = input.secrets === undefined ? undefined : checkSecrets(task, input.secrets);

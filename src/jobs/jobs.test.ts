@@ -8,6 +8,7 @@ import { taskRegistry } from './tasks/registry.js';
 import type { TaskDefinition, TaskRunInput } from './tasks/task.js';
 import { text } from './parameters.js';
 import { systemCaller } from '../tenancy/caller.js';
+import { getBillingSettings, setBillingSettings } from '../billing/periods/bill-periods.js';
 
 let t: TestContext;
 let env: JobsEnv;
@@ -33,24 +34,54 @@ const probe: TaskDefinition = {
 
 beforeAll(async () => {
   t = await openTestContext();
-  env = { registry: taskRegistry([probe]), box: t.ctx.secrets, timeZone: 'UTC' };
+  env = { registry: taskRegistry([probe]), box: t.ctx.secrets };
 });
 afterAll(async () => {
   await t.close();
 });
 
 const create = (input: Parameters<typeof createJob>[3], now?: Date) => inTransaction(t.db, (tx) => createJob(tx, t.admin, env, input, now));
+/** Changes the provider's billing time zone, as `tenantry billing settings --time-zone` does. */
+const setProviderZone = (timeZone: string) => inTransaction(t.db, async (tx) => setBillingSettings(tx, t.admin, { ...(await getBillingSettings(tx)), timeZone }));
 
 describe('jobs', () => {
   it('computes the next run of the seed example in the provider time zone', async () => {
-    const job = await create({ label: 'Transfer Billing Data to Autotask on 26th', task: 'Billing Run', cron: '0 22 26 * *', timeZone: 'Pacific/Auckland' }, new Date('2024-12-01T00:00:00Z'));
+    await setProviderZone('Pacific/Auckland');
+    const job = await create({ label: 'Transfer Billing Data to Autotask on 26th', task: 'Billing Run', cron: '0 22 26 * *' }, new Date('2024-12-01T00:00:00Z')).finally(() => setProviderZone('UTC'));
     // 22:00 on 26 December in Auckland (NZDT, UTC+13) is 09:00 UTC.
     expect(job.nextRunAt?.toISOString()).toBe('2024-12-26T09:00:00.000Z');
+    expect(job.timeZone).toBe('Pacific/Auckland');
     expect(previewSchedule('0 22 26 * *', 'UTC', 2, new Date('2024-12-27T00:00:00Z')).map((d) => d.toISOString())).toEqual(['2025-01-26T22:00:00.000Z', '2025-02-26T22:00:00.000Z']);
     // Atria's 6-field form with seconds first (atria-notes §4): last day of the month at 21:00.
     expect(previewSchedule('0 0 21 L * ?', 'UTC', 1, new Date('2024-02-01T00:00:00Z'))[0]!.toISOString()).toBe('2024-02-29T21:00:00.000Z');
     expect(job.parameters).toEqual({ Note: 'none' });
     expect(job.logLevel).toBe('Info');
+    await inTransaction(t.db, (tx) => deleteJob(tx, t.admin, job.id));
+  });
+
+  it('follows a change of the provider time zone without a restart', async () => {
+    const created = new Date('2030-03-01T00:00:00Z');
+    const job = await create({ label: 'zone follower', task: 'billing-run', cron: '0 22 26 * *' }, created);
+    expect([job.timeZone, job.nextRunAt?.toISOString()]).toEqual(['UTC', '2030-03-26T22:00:00.000Z']);
+    // A scheduler started before the change: it reads the zone on each pass, not at start.
+    const runner = new JobRunner(t.ctx, env);
+    await setProviderZone('America/New_York');
+    try {
+      expect(await runner.followProviderZone(created)).toBeGreaterThanOrEqual(1);
+      // 22:00 on 26 March 2030 in New York (EDT, UTC−4) is 02:00 UTC on the 27th.
+      expect(await getJob(t.db, t.admin, env, job.id)).toMatchObject({ timeZone: 'America/New_York', nextRunAt: new Date('2030-03-27T02:00:00Z') });
+      expect(await runner.followProviderZone(created)).toBe(0);
+      // Firing computes the following occurrence in the provider's zone too.
+      await runner.fireDueSchedules(new Date('2030-03-27T02:00:30Z'));
+      expect((await listRuns(t.db, t.admin, job.id)).map((r) => [r.status, r.scheduledFor?.toISOString()])).toEqual([['Queued', '2030-03-27T02:00:00.000Z']]);
+      expect((await getJob(t.db, t.admin, env, job.id)).nextRunAt?.toISOString()).toBe('2030-04-27T02:00:00.000Z');
+      // A job cannot be given a zone of its own: CRON is evaluated in the provider's (seed 003).
+      await expect(create({ label: 'own zone', task: 'billing-run', cron: '* * * * *', timeZone: 'Europe/Paris' })).rejects.toThrow(/provider's time zone \(America\/New_York\)/);
+      expect((await create({ label: 'same zone', task: 'billing-run', cron: '0 0 1 1 *', timeZone: 'America/New_York' })).timeZone).toBe('America/New_York');
+    } finally {
+      await setProviderZone('UTC');
+      await inTransaction(t.db, (tx) => deleteJob(tx, t.admin, job.id));
+    }
   });
 
   it('refuses a bad CRON expression, task, parameter or secret name', async () => {
@@ -60,7 +91,7 @@ describe('jobs', () => {
     await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', parameters: { Note: 3 } })).rejects.toThrow(/must be a string/);
     await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', secrets: '{"Token": "s3cr3t-oops"' })).rejects.toThrow('The secrets are not valid JSON.');
     await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', secrets: { Other: 'v' } })).rejects.toThrow(/Unknown secret 'Other'/);
-    await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', timeZone: 'Mars/Olympus' })).rejects.toThrow(/Unknown time zone/);
+    await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', timeZone: 'Mars/Olympus' })).rejects.toThrow(/Jobs run in the provider's time zone \(UTC\)/);
   });
 
   it('keeps secrets write-only: encrypted at rest, never shown, replaced when re-entered', async () => {

@@ -3,8 +3,8 @@ import type { AppContext } from '../core/context.js';
 import { DomainError, must } from '../core/errors.js';
 import { requirePermission, type Caller } from '../tenancy/caller.js';
 import { Schedule } from './cron.js';
-import { advanceNextRun, selectDueJobs, selectJob, type JobRow, type RunRow } from './job.queries.js';
-import { jobNotFound, openSecrets, type JobsEnv } from './job.service.js';
+import { advanceNextRun, moveJobToZone, selectDueJobs, selectJob, selectJobsOutOfZone, type JobRow, type RunRow } from './job.queries.js';
+import { jobNotFound, openSecrets, providerTimeZone, type JobsEnv } from './job.service.js';
 import { RunLogWriter } from './run-log.js';
 import { completedStatus } from './run-status.js';
 import type { TaskOutcome } from './tasks/task.js';
@@ -31,7 +31,9 @@ const MAX_MISSED_ROWS = 20;
  *   on (job_id, scheduled_for) refuses a second run of one occurrence;
  * - a job never runs twice at once: a partial unique index allows one Running run per job;
  * - a run whose process died is found by its stale heartbeat and marked Failed;
- * - an occurrence that passed while no process was running is recorded as Missed.
+ * - an occurrence that passed while no process was running is recorded as Missed;
+ * - CRON is evaluated in the provider's time zone as it is now: each pass reads it, so a change
+ *   of the billing time zone moves the next fire times without a restart.
  */
 export class JobRunner {
   readonly owner: string;
@@ -55,7 +57,9 @@ export class JobRunner {
   /** One scheduler pass: reap dead runs, fire due schedules, start queued runs (not awaited). */
   async tick(now = new Date()): Promise<void> {
     await this.reapDeadRuns(now);
-    await this.fireDueSchedules(now);
+    const timeZone = await providerTimeZone(this.app.db);
+    await this.followProviderZone(now, timeZone);
+    await this.fireDueSchedules(now, timeZone);
     while (this.#inFlight.size < this.#opts.concurrency) {
       const run = await this.#claimQueued();
       if (!run) break;
@@ -125,19 +129,34 @@ export class JobRunner {
     return dead.length;
   }
 
+  /**
+   * Recomputes the next fire time of jobs scheduled in another zone than the provider's (the
+   * provider changed its billing time zone). A job already due keeps that occurrence: it fires
+   * below and its following one is computed in the new zone.
+   */
+  async followProviderZone(now: Date, timeZone?: string): Promise<number> {
+    const zone = timeZone ?? (await providerTimeZone(this.app.db));
+    let moved = 0;
+    for (const job of await selectJobsOutOfZone(this.app.db, zone, now)) {
+      const schedule = await this.#schedule(job, zone);
+      if (!schedule) continue;
+      const next = job.enabled ? schedule.nextAfter(now) : null;
+      if (await moveJobToZone(this.app.db, job, zone, next)) {
+        moved += 1;
+        this.app.logger.info({ jobId: job.id, from: job.time_zone, to: zone, nextRunAt: next?.toISOString() }, 'job schedule moved to the provider time zone');
+      }
+    }
+    return moved;
+  }
+
   /** Fires every due schedule once across processes; occurrences found too late are recorded as Missed. */
-  async fireDueSchedules(now: Date): Promise<void> {
+  async fireDueSchedules(now: Date, timeZone?: string): Promise<void> {
+    const zone = timeZone ?? (await providerTimeZone(this.app.db));
     for (const job of await selectDueJobs(this.app.db, now)) {
       const due = job.next_run_at!;
-      let schedule: Schedule;
-      try {
-        schedule = Schedule.parse(job.cron, job.time_zone);
-      } catch (e) {
-        this.app.logger.error({ jobId: job.id, err: (e as Error).message }, 'job has an invalid schedule; disabled');
-        await this.app.db.updateTable('jobs').set({ enabled: false, next_run_at: null }).where('id', '=', job.id).execute();
-        continue;
-      }
-      if (!(await advanceNextRun(this.app.db, job.id, due, schedule.nextAfter(now)))) continue;
+      const schedule = await this.#schedule(job, zone);
+      if (!schedule) continue;
+      if (!(await advanceNextRun(this.app.db, job.id, due, schedule.nextAfter(now), zone))) continue;
       const occurrences = [due, ...schedule.between(due, now, MAX_MISSED_ROWS * 50)];
       const late = occurrences.filter((o) => now.getTime() - o.getTime() > this.#opts.missedAfterMs);
       const onTime = occurrences.filter((o) => now.getTime() - o.getTime() <= this.#opts.missedAfterMs);
@@ -145,6 +164,17 @@ export class JobRunner {
       // Several on-time occurrences in one pass (a seconds schedule): the latest stands for them.
       const latest = onTime.at(-1);
       if (latest) await this.#queueScheduled(job, latest, now);
+    }
+  }
+
+  /** The job's schedule in `zone`; an expression that no longer parses disables the job. */
+  async #schedule(job: JobRow, zone: string): Promise<Schedule | undefined> {
+    try {
+      return Schedule.parse(job.cron, zone);
+    } catch (e) {
+      this.app.logger.error({ jobId: job.id, err: (e as Error).message }, 'job has an invalid schedule; disabled');
+      await this.app.db.updateTable('jobs').set({ enabled: false, next_run_at: null }).where('id', '=', job.id).execute();
+      return undefined;
     }
   }
 

@@ -13,7 +13,7 @@ export interface JobsTable {
   task: string;
   log_level: LogLevel;
   cron: string;
-  /** IANA zone the CRON expression is evaluated in (the provider's). */
+  /** IANA zone next_run_at was computed in: the provider's billing zone, followed by the scheduler when it changes. */
   time_zone: string;
   parameters: Json<Record<string, unknown>>;
   /** AES-256-GCM box of the secrets JSON (SecretBox "v1:…"); never returned by any API. */

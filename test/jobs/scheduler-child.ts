@@ -36,7 +36,7 @@ const registry = taskRegistry([
     },
   },
 ]);
-const runner = new JobRunner(ctx, { registry, box: ctx.secrets, timeZone: 'UTC' }, { owner, heartbeatMs: 200, leaseMs: 1_500, missedAfterMs: 30_000 });
+const runner = new JobRunner(ctx, { registry, box: ctx.secrets }, { owner, heartbeatMs: 200, leaseMs: 1_500, missedAfterMs: 30_000 });
 process.stdout.write('ready\n');
 const until = Date.now() + Number(durationMs);
 while (Date.now() < until) {

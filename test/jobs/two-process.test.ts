@@ -15,7 +15,7 @@ const exited = (p: ChildProcess) => new Promise<void>((resolve) => (p.exitCode !
 
 async function job(label: string, cron: string): Promise<number> {
   const registry = taskRegistry([{ id: 'billing-run', label: 'Billing Run', parameters: {}, secretNames: [], run: async () => ({ aborted: false, changes: [], message: '' }) }]);
-  const created = await inTransaction(t.db, (tx) => createJob(tx, t.admin, { registry, box: t.ctx.secrets, timeZone: 'UTC' }, { label, task: 'billing-run', cron }));
+  const created = await inTransaction(t.db, (tx) => createJob(tx, t.admin, { registry, box: t.ctx.secrets }, { label, task: 'billing-run', cron }));
   return created.id;
 }
 

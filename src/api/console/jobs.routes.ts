@@ -3,7 +3,7 @@ import type { AppContext } from '../../core/context.js';
 import { validation } from '../../core/errors.js';
 import { inTransaction } from '../../core/db/database.js';
 import { jobsEnv } from '../../jobs/env.js';
-import { createJob, deleteJob, getJob, listJobs, previewSchedule, setJobEnabled, updateJob, type Job, type JobInput } from '../../jobs/job.service.js';
+import { createJob, deleteJob, getJob, listJobs, previewSchedule, providerTimeZone, setJobEnabled, updateJob, type Job, type JobInput } from '../../jobs/job.service.js';
 import { JobRunner } from '../../jobs/runner.js';
 import { getRun, listRuns, logsToCsv, LOG_SORTS, runLogs, toRunDetail, type LogSort } from '../../jobs/run.service.js';
 import type { TaskRegistry } from '../../jobs/tasks/task.js';
@@ -38,11 +38,12 @@ export function jobsConsoleRoutes(opts: { registry?: TaskRegistry } = {}): Route
         parameters: Object.fromEntries(Object.entries(t.parameters).map(([name, p]) => [name, { default: p.default, description: p.description }])),
         secrets: t.secretNames,
       })),
-      timeZone: env.timeZone,
+      timeZone: await providerTimeZone(ctx.db),
     })));
     app.get('/api/console/jobs/schedule', handle(async (_caller, req) => {
       const q = query(req);
-      return { cron: q.cron, timeZone: q.timeZone || env.timeZone, nextRuns: previewSchedule(q.cron ?? '', q.timeZone || env.timeZone, 5) };
+      const timeZone = q.timeZone || (await providerTimeZone(ctx.db));
+      return { cron: q.cron, timeZone, nextRuns: previewSchedule(q.cron ?? '', timeZone, 5) };
     }));
     app.post('/api/console/jobs', handle(async (caller, req, reply) => {
       const job = await inTransaction(ctx.db, (tx) => createJob(tx, caller, env, jobInput(req.body)));
