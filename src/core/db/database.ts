@@ -32,7 +32,7 @@ export interface Database {
   url: string | undefined;
   close(): Promise<void>;
   /** Embedded only: the whole data directory as a tarball (backups, test templates). */
-  dump?(): Promise<Blob>;
+  dump?(compression?: 'none' | 'gzip'): Promise<Blob>;
 }
 
 export class DatabaseOpenError extends Error {
@@ -110,7 +110,7 @@ async function openEmbedded(opts: { dataDir?: string; memory?: boolean; loadData
         return () => unlisten();
       },
     },
-    dump: () => pglite.dumpDataDir('none'),
+    dump: (compression = 'none') => pglite.dumpDataDir(compression),
     close: async () => {
       await db.destroy();
       await pglite.close();
