@@ -354,4 +354,20 @@ describe('workflow approval (seed 002)', () => {
     const failed = await t.db.selectFrom('provisioning_requests').select(['status', 'error']).where('id', '=', requestId).executeTakeFirstOrThrow();
     expect(failed.status).toBe('Failed');
   });
+
+  it('GET of a customer, a user and a user service shows <approvalpending> after <status>; a held user de-provision shows True', async () => {
+    const set = await api.post(request('SET', `<customer><name>${code}</name><user><name>jocelynb</name><status>NotProvisioned</status></user></customer>`));
+    const held = await t.db.selectFrom('provisioning_requests').select(['entity', 'status']).where('id', '=', requestIdOf(set)).executeTakeFirstOrThrow();
+    expect(held).toEqual({ entity: 'user', status: 'Pending' });
+    const user = (await api.post(request('GET', `<customer><name>${code}</name><user><name>jocelynb</name></user></customer>`))).xml.response.customer[0].user[0];
+    const keys = Object.keys(user);
+    expect(keys.indexOf('approvalpending')).toBe(keys.indexOf('status') + 1);
+    expect(user).toMatchObject({ status: 'Pending', approvalpending: 'True' });
+    const customer = (await api.post(request('GET', `<customer><name>${code}</name></customer>`))).xml.response.customer[0];
+    expect(Object.keys(customer).slice(-3)).toEqual(['status', 'approvalpending', 'parent']);
+    expect(customer.approvalpending).toBe('False');
+    const service = (await api.post(request('GET', `<customer><name>${code}</name><user><name>RogerA</name><service><name>FSS</name></service></user></customer>`))).xml.response.customer[0].user[0].service[0];
+    expect(Object.keys(service).slice(0, 4)).toEqual(['name', 'fullname', 'status', 'approvalpending']);
+    expect(service.approvalpending).toBe('False');
+  });
 });

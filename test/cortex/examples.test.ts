@@ -388,3 +388,35 @@ describe('customer status and enabled (seed 002, "Customers")', () => {
     expect(errorOf(await api.post(doc('<enabled>maybe</enabled>')))?.id).toBe(32);
   });
 });
+
+describe('user status (seed 002: <status> on a user)', () => {
+  const doc = (status: string) => request('SET', `<customer><name>ATest</name><user><name>test_ATest</name><status>${status}</status></user></customer>`);
+  const userRow = () => t.db.selectFrom('users').select(['id', 'status']).where('name', '=', 'test_ATest').executeTakeFirstOrThrow();
+
+  it('de-provisions the user with a child request per user service and a ledger row for each', async () => {
+    const user = await userRow();
+    const services = await t.db.selectFrom('user_services').select('id').where('user_id', '=', user.id).where('status', '<>', 'NotProvisioned').execute();
+    expect(services.length).toBeGreaterThan(0);
+    const id = requestIdOf(await api.post(doc('NotProvisioned')));
+    const parent = await t.db.selectFrom('provisioning_requests').select(['entity', 'entity_id', 'action']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(parent).toEqual({ entity: 'user', entity_id: user.id, action: 'deprovision' });
+    const children = await t.db.selectFrom('provisioning_requests').select(['entity', 'entity_id', 'action']).where('parent_id', '=', id).orderBy('id').execute();
+    expect(children).toEqual(services.map((s) => ({ entity: 'user_service', entity_id: s.id, action: 'deprovision' })));
+    const removed = await t.db.selectFrom('service_changes').select('user_service_id').where('action', '=', 'user_service_removed').where('user_id', '=', user.id).execute();
+    expect(removed.map((r) => r.user_service_id)).toEqual(services.map((s) => s.id));
+  });
+
+  it('re-provisions a de-provisioned user; accepts the seed\'s "Notprovisioned" spelling; repeats change nothing', async () => {
+    await t.db.updateTable('users').set({ status: 'NotProvisioned' }).where('name', '=', 'test_ATest').execute();
+    const again = await api.post(doc('Notprovisioned'));
+    expect(await t.db.selectFrom('provisioning_requests').select('desired').where('id', '=', requestIdOf(again)).executeTakeFirstOrThrow()).toEqual({ desired: { noChange: true } });
+    const up = requestIdOf(await api.post(doc('Provisioned')));
+    expect(await t.db.selectFrom('provisioning_requests').select(['entity', 'action']).where('id', '=', up).executeTakeFirstOrThrow()).toEqual({ entity: 'user', action: 'provision' });
+    expect((await userRow()).status).toBe('Requested');
+  });
+
+  it('refuses to de-provision the caller itself', async () => {
+    const r = await api.post(request('SET', `<customer><name>${t.provider.name}</name><user><id>${t.admin.userId}</id><status>NotProvisioned</status></user></customer>`));
+    expect(errorOf(r)?.id).toBe(15);
+  });
+});

@@ -16,6 +16,7 @@ import { deleteCustomerServiceInstances, findCustomerServices, getCustomerServic
 import { deleteUserIn, findUsersIn, getUserIn, setUserIn } from './users.js';
 import type { EntityHandlers, ReadContext, WriteContext } from './types.js';
 import { approvalCustomerGet, approvalCustomerSet } from './approvals.js';
+import { isApprovalPending } from '../../../approvals/approval-response.service.js';
 
 /** The FIND summary, exactly the seed's fields and order. */
 function customerSummary(c: Customer): OutNode[] {
@@ -74,7 +75,8 @@ async function getCustomerHandler(node: XmlNode, cx: ReadContext): Promise<OutNo
     return [el('customer', [el('name', customer.name), el('id', customer.id), el('fullname', customer.fullname), ...nested])];
   }
   const parent = customer.parentId === null ? undefined : await findCustomer(cx.db, cx.caller, { id: customer.parentId });
-  const out = [...customerDetail(customer, location), ...(parent ? [el('parent', [el('name', parent.name)])] : [])];
+  const pending = await isApprovalPending(cx.db, 'customer', customer.id);
+  const out = [...customerDetail(customer, location, pending), ...(parent ? [el('parent', [el('name', parent.name)])] : [])];
   const props = propertiesRequestOf(node);
   if (props) {
     const defs = customer.locationId === null ? [] : (await getLocation(cx.db, cx.caller, { id: customer.locationId })).customerProperties;
@@ -84,7 +86,8 @@ async function getCustomerHandler(node: XmlNode, cx: ReadContext): Promise<OutNo
   return [el('customer', out)];
 }
 
-function customerDetail(c: Customer, location: string): OutNode[] {
+/** seed 002 "Approval Status": a read-only <approvalpending> follows every <status> a GET shows. */
+function customerDetail(c: Customer, location: string, approvalPending: boolean): OutNode[] {
   return [
     ...customerSummary(c).filter((n) => n.tag !== 'status'),
     el('contactname', c.contactName),
@@ -100,6 +103,7 @@ function customerDetail(c: Customer, location: string): OutNode[] {
     el('billtoparent', c.billToParent),
     el('enabled', c.enabled),
     el('status', c.status),
+    el('approvalpending', approvalPending),
   ];
 }
 

@@ -14,6 +14,7 @@ import { propertiesOf, propertiesRequestOf, propertiesToWire } from './propertie
 import { namedRefOf, statusOf } from './refs.js';
 import { exchangeServiceGet, exchangeServiceSet } from './exchange.js';
 import type { ReadContext, WriteContext } from './types.js';
+import { isApprovalPending } from '../../../approvals/approval-response.service.js';
 
 const planTag = (s: Service): string => s.user_plan_tag;
 /** Both spellings are read for every service: scripts written for HE use <userpackage>. */
@@ -186,6 +187,7 @@ export async function getUserService(db: Executor, user: User, node: XmlNode): P
     el('name', service.code),
     el('fullname', service.fullname),
     el('status', active[0]?.status ?? mine[0]?.status ?? 'NotProvisioned'),
+    el('approvalpending', (await Promise.all(active.map((m) => isApprovalPending(db, 'user_service', m.id)))).some(Boolean)),
     el('enabled', active[0]?.enabled ?? false),
   ];
   for (const m of active) if (m.userPlan) out.push(await heldPlanToWire(db, service, m.userPlan, planNodes(node)));

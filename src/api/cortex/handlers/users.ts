@@ -12,6 +12,8 @@ import { findUserServices, getUserService, setUserService } from './services.js'
 import type { ReadContext, WriteContext } from './types.js';
 import { exchangeServiceGet } from './exchange.js';
 import { approvalUserGet, approvalUserSet } from './approvals.js';
+import { deprovisionUser, reprovisionUser } from '../../../provisioning/user-lifecycle.js';
+import { isApprovalPending } from '../../../approvals/approval-response.service.js';
 
 function userSummary(u: User): OutNode[] {
   return [el('name', u.name), el('id', u.id), el('fullname', fullnameOf(u)), el('upn', u.upn), el('location', u.location), el('department', u.department), el('status', u.status)];
@@ -39,7 +41,7 @@ export async function findUsersIn(cx: ReadContext, customer: Customer, node: Xml
 /** GET of one user: the details a SET takes back, plus properties and services when asked. */
 export async function getUserIn(cx: ReadContext, customer: Customer, node: XmlNode): Promise<OutNode> {
   const user = await getUser(cx.db, cx.caller, customer, userRefOf(node));
-  const roles = await userRoles(cx.db, user.id);
+  const [roles, pending] = await Promise.all([userRoles(cx.db, user.id), isApprovalPending(cx.db, 'user', user.id)]);
   const out: OutNode[] = [
     ...userSummary(user).filter((n) => n.tag !== 'status'),
     el('firstname', user.firstName),
@@ -48,6 +50,7 @@ export async function getUserIn(cx: ReadContext, customer: Customer, node: XmlNo
     el('externalemail', user.externalEmail),
     el('enabled', user.enabled),
     el('status', user.status),
+    el('approvalpending', pending),
     el('roles', roles.map((r) => el('role', [el('name', r)]))),
   ];
   const props = propertiesRequestOf(node);
@@ -75,11 +78,11 @@ export async function setUserIn(cx: WriteContext, customer: Customer, node: XmlN
     ({ user } = await updateUser(cx.tx, cx.caller, customer, { id: user.id }, userFieldsOf(node, user)));
   }
   const status = statusOf(node);
-  if (status && status !== user.status && (status === 'NotProvisioned' || status === 'Provisioned')) {
-    throw new DomainError('InvalidStatus', 'A user is provisioned or de-provisioned through its customer and services; set <enabled> to disable it.');
-  }
+  // Re-provision before nested service changes (they need a provisioned user); de-provision after them, so it covers them too.
+  if (status === 'Provisioned') ({ user } = await reprovisionUser(cx.tx, cx.caller, customer, { id: user.id }));
   for (const s of children(node, 'service')) await setUserService(cx, customer, user, s);
   await approvalUserSet(cx, customer, user, node);
+  if (status === 'NotProvisioned') await deprovisionUser(cx.tx, cx.caller, customer, { id: user.id });
 }
 
 function userFieldsOf(node: XmlNode, current: User | undefined): UserFields {
