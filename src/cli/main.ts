@@ -12,8 +12,17 @@ import { registerJobsCommands } from './jobs-commands.js';
 /** Every command group of the CLI; each module adds its own. */
 const COMMAND_GROUPS = [registerCoreCommands, registerTenancyCommands, registerBillingCommands, registerTokenCommands, registerProvisioningCommands, registerJobsCommands];
 
+/** Set once commander itself has printed an error, so it is not printed twice. */
+let commanderReported = false;
+
 export function buildProgram(): Command {
   const program = new Command('tenantry')
+    .configureOutput({
+      writeErr: (text) => {
+        commanderReported = true;
+        process.stderr.write(text);
+      },
+    })
     .description('Tenantry: service provisioning and billing for MSPs (CortexAPI- and Atria External API-compatible)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -23,7 +32,11 @@ export function buildProgram(): Command {
 
 /** Known failures print one clear line and exit non-zero; nothing else prints a stack trace either. */
 export function reportError(e: unknown): number {
-  if (e instanceof CommanderError) return e.exitCode;
+  if (e instanceof CommanderError) {
+    // Argument errors thrown from inside an action are not printed by commander.
+    if (!commanderReported && e.exitCode !== 0) console.error(`tenantry: ${e.message.replace(/^error: /, '')}`);
+    return e.exitCode;
+  }
   if (e instanceof ConfigError || e instanceof DatabaseOpenError) {
     console.error(`tenantry: ${e.message}`);
     return 2;
