@@ -17,7 +17,8 @@ interface DemoCustomer {
 
 /** A small reseller tree, so a new operator sees customers, users and services at once. */
 const DEMO: DemoCustomer[] = [
-  { fullname: 'Northwind Reseller', domain: 'northwind.example', reseller: true, billingId: '0', users: ['nwadmin'], services: [] },
+  // A reseller resells only what is provisioned to it.
+  { fullname: 'Northwind Reseller', domain: 'northwind.example', reseller: true, billingId: '0', users: ['nwadmin'], services: [{ code: 'Reseller' }, { code: 'HE' }, { code: 'FSS' }] },
   {
     fullname: 'Fabrikam Incorporated',
     domain: 'fabrikam.example',

@@ -10,6 +10,7 @@ import {
   type CustomerPlan, type NamedRef, type Service, type UserPlan,
 } from '../catalog/catalog.service.js';
 import type { ProvisioningStatus } from '../core/statuses.js';
+import { assertServiceAvailable } from './resale.js';
 
 export interface UserPlanOffer {
   plan: NamedRef;
@@ -132,6 +133,7 @@ export async function provisionCustomerService(
   const plans = await customerPlans(tx, service.id);
   const plan = input.plan ? await getCustomerPlan(tx, service, input.plan) : existing ? plans.find((p) => p.id === existing.customer_plan_id) : plans[0];
   const reprovision = existing !== undefined && existing.status === 'NotProvisioned';
+  if (existing === undefined || reprovision) await assertServiceAvailable(tx, customer, service);
   const values = {
     customer_plan_id: plan?.id ?? null,
     version: input.version ?? existing?.version ?? service.version,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestContext, type TestContext } from '../../test/support/test-db.js';
-import { makeResellerTree, makeTenant, type ResellerTree } from '../../test/support/fixtures.js';
+import { makeResellerTree, makeTenant, resell, type ResellerTree } from '../../test/support/fixtures.js';
 import { inTransaction } from '../core/db/database.js';
 import { DomainError } from '../core/errors.js';
 import { createCustomer, deleteCustomer, findCustomers, getCustomer, updateCustomer } from './customer.service.js';
@@ -141,6 +141,7 @@ describe('scoping: a sibling is indistinguishable from a missing customer', () =
 describe('scoping: services and locations', () => {
   it('a reseller cannot read or change the services of a sibling\'s customer, even when handed the customer', async () => {
     const { customerServicesOf, provisionCustomerService, deprovisionCustomerService, provisionUserService } = await import('../services/service-assignment.service.js');
+    await resell(t.db, t.admin, tree.resellerB, ['FSS']);
     await inTransaction(t.db, (tx) => provisionCustomerService(tx, t.admin, tree.customerB.customer, { service: { name: 'FSS' }, userPlans: [{ plan: { name: 'FULL' }, enabled: true }] }));
     const attempts = {
       'provision a customer service': () => inTransaction(t.db, (tx) => provisionCustomerService(tx, tree.resellerA.admin, tree.customerB.customer, { service: { name: 'HE' } })),

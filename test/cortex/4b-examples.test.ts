@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestContext, type TestContext } from '../support/test-db.js';
-import { makeResellerTree, PASSWORD, type ResellerTree } from '../support/fixtures.js';
+import { makeResellerTree, PASSWORD, resell, type ResellerTree } from '../support/fixtures.js';
 import { inTransaction } from '../../src/core/db/database.js';
 import { provisionCustomerService, provisionUserService } from '../../src/services/service-assignment.service.js';
 import { createUser } from '../../src/tenancy/user.service.js';
@@ -170,6 +170,7 @@ describe('Hosted Exchange distribution groups and contacts (seed 002)', () => {
 
   beforeAll(async () => {
     ({ name: code, fullname } = tree.customerA.customer);
+    await resell(t.db, t.admin, tree.resellerA, ['HE']);
     await inTransaction(t.db, async (tx) => {
       await provisionCustomerService(tx, tree.resellerA.admin, tree.customerA.customer, { service: { name: 'HE' }, userPlans: [{ plan: { name: 'Ex10Basic' }, enabled: true }] });
       for (const name of ['Batman', 'Robin']) {

@@ -288,8 +288,8 @@ describe('useful techniques and multi-item provisioning', () => {
     expect(errorOf(r)?.message).toMatch(/user limit \(1\)/);
   });
 
-  it('lists the services a reseller can resell', async () => {
-    requestIdOf(await api.post(request('SET', '<customer><name>AA</name><service><name>Reseller</name></service></customer>')));
+  it('lists the services a reseller can resell: only those provisioned to it', async () => {
+    requestIdOf(await api.post(request('SET', '<customer><name>AA</name><service><name>Reseller</name></service><service><name>HE</name></service><service><name>FSS</name></service></customer>')));
     const r = await api.post(`<?xml version="1.0" encoding="utf-8"?>
 <request action="GET" version="1.0"> 
 <customer>
@@ -301,7 +301,23 @@ describe('useful techniques and multi-item provisioning', () => {
 </request>`);
     const s = r.xml.response.customer[0].service[0];
     expect(s.name).toBe('Reseller');
-    expect(s.services.service.map((x: any) => x.name)).toContain('HE');
+    expect(s.services.service.map((x: any) => x.name)).toEqual(['FSS', 'HE', 'Reseller']);
+  });
+
+  it("a reseller's customer is offered, and can be provisioned with, only what the reseller resells (code 21 otherwise)", async () => {
+    const created = await api.post(request('SET', '<customer><name>AAC</name><fullname>AA Customer</fullname><contactname>C</contactname><contactemail>c@aac.local</contactemail><primarydomain>aac.local</primarydomain><parent><name>AA</name></parent></customer>'));
+    requestIdOf(created);
+    const found = await api.post(request('FIND', '<customer><name>AAC</name><service /></customer>'));
+    expect(found.xml.response.customer[0].service.map((x: any) => [x.name, x.status])).toEqual([['FSS', 'NotProvisioned'], ['HE', 'NotProvisioned'], ['Reseller', 'NotProvisioned']]);
+    const before = await requestCount();
+    const refused = await api.post(request('SET', '<customer><name>AAC</name><service><name>MySQL</name></service></customer>'));
+    expect(refused.status).toBe(400);
+    expect(errorOf(refused)).toEqual({ id: 21, message: "Service 'MySQL' is not available to customer 'AAC'." });
+    expect(await requestCount()).toBe(before);
+    expect(errorOf(await api.post(request('GET', '<customer><name>AAC</name><service><name>MySQL</name></service></customer>')))?.id).toBe(21);
+    requestIdOf(await api.post(request('SET', '<customer><name>AAC</name><service><name>HE</name><package><name>Basic</name></package></service></customer>')));
+    const provider = await api.post(request('FIND', '<customer><name>AA</name><service /></customer>'));
+    expect(provider.xml.response.customer[0].service.length).toBeGreaterThan(10);
   });
 
   it('adds, lists and deletes instances of a multi-instance service', async () => {

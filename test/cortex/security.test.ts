@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestContext, type TestContext } from '../support/test-db.js';
-import { makeResellerTree, PASSWORD, type ResellerTree } from '../support/fixtures.js';
+import { makeResellerTree, PASSWORD, resell, type ResellerTree } from '../support/fixtures.js';
 import { inTransaction } from '../../src/core/db/database.js';
 import { createUser, setRoles } from '../../src/tenancy/user.service.js';
 import { provisionCustomerService } from '../../src/services/service-assignment.service.js';
@@ -15,6 +15,7 @@ let alpha: { user: string; password: string };
 beforeAll(async () => {
   t = await openTestContext({ xmlBodyLimit: 64 * 1024 });
   tree = await makeResellerTree(t.db, t.admin);
+  await resell(t.db, t.admin, tree.resellerB, ['FSS']);
   await inTransaction(t.db, async (tx) => {
     await provisionCustomerService(tx, t.admin, tree.customerB.customer, { service: { name: 'FSS' }, userPlans: [{ plan: { name: 'FULL' }, enabled: true }] });
     const { user } = await createUser(tx, t.admin, tree.customerB.customer, { name: 'bob', password: { password: PASSWORD } });

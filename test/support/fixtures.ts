@@ -3,6 +3,7 @@ import { callerForUser } from '../../src/tenancy/auth.service.js';
 import type { Caller } from '../../src/tenancy/caller.js';
 import { createCustomer, type Customer, type NewCustomer } from '../../src/tenancy/customer.service.js';
 import { createUser, type User } from '../../src/tenancy/user.service.js';
+import { provisionCustomerService } from '../../src/services/service-assignment.service.js';
 
 export const PASSWORD = 'Passw0rd!23';
 
@@ -43,4 +44,11 @@ export async function makeResellerTree(db: DB, provider: Caller): Promise<Resell
   const customerB = await makeTenant(db, resellerB.admin, { fullname: 'Customer Beta One' });
   const direct = await makeTenant(db, provider, { fullname: 'Direct Customer' });
   return { resellerA, customerA, resellerB, customerB, direct };
+}
+
+/** Provisions services to a reseller, so that it can resell them to its customers. */
+export async function resell(db: DB, by: Caller, reseller: Tenant, codes: string[]): Promise<void> {
+  await inTransaction(db, async (tx) => {
+    for (const code of codes) await provisionCustomerService(tx, by, reseller.customer, { service: { name: code } });
+  });
 }

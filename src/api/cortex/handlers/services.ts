@@ -1,11 +1,12 @@
 import { DomainError } from '../../../core/errors.js';
 import type { Executor } from '../../../core/db/database.js';
-import { customerPlans, getService, listServices, propertyDefinitions, userPlans, type Service, type UserPlan } from '../../../catalog/catalog.service.js';
+import { customerPlans, getService, propertyDefinitions, userPlans, type Service, type UserPlan } from '../../../catalog/catalog.service.js';
 import {
   customerServicesOf, deprovisionCustomerService, deprovisionUserService, provisionCustomerService, provisionUserService, userServicesOf,
   type CustomerServiceInput, type CustomerServiceView, type UserPlanOffer, type UserServiceView,
 } from '../../../services/service-assignment.service.js';
 import { deleteServiceInstance, serviceInstances, setServiceInstance } from '../../../services/service-instances.js';
+import { assertServiceAvailable, availableServices, resellableServices } from '../../../services/resale.js';
 import type { Customer } from '../../../tenancy/customer.service.js';
 import type { User } from '../../../tenancy/user.service.js';
 import { el, limitText, type OutNode } from '../serialize.js';
@@ -29,10 +30,15 @@ function matchesFilter(node: XmlNode, s: { name: string; fullname: string; locat
   return eq('name', s.name) && eq('fullname', s.fullname) && eq('location', s.location) && (status === undefined || status === s.status);
 }
 
-/** FIND <service/> in a customer: every catalog service, provisioned or not (seed: "including those that are not provisioned"). */
+/**
+ * FIND <service/> in a customer: every service available to it, provisioned or not (seed: "including
+ * those that are not provisioned"), and any it holds that its reseller no longer offers.
+ */
 export async function findCustomerServices(db: Executor, customer: Customer, location: string, node: XmlNode): Promise<OutNode[]> {
-  const [services, provisioned] = await Promise.all([listServices(db), customerServicesOf(db, customer)]);
-  return services
+  const [available, provisioned] = await Promise.all([availableServices(db, customer), customerServicesOf(db, customer)]);
+  const held = provisioned.map((p) => p.service).filter((s) => !available.some((a) => a.id === s.id));
+  return [...available, ...held]
+    .sort((a, b) => a.code.localeCompare(b.code))
     .map((s) => ({ name: s.code, fullname: s.fullname, location, status: provisioned.find((p) => p.service.id === s.id)?.status ?? 'NotProvisioned' }))
     .filter((s) => matchesFilter(node, s))
     .map((s) => el('service', [el('name', s.name), el('fullname', s.fullname), el('location', s.location), el('status', s.status)]));
@@ -42,6 +48,7 @@ export async function findCustomerServices(db: Executor, customer: Customer, loc
 export async function getCustomerService(cx: ReadContext, customer: Customer, location: string, node: XmlNode): Promise<OutNode> {
   const service = await getService(cx.db, namedRefOf(node));
   const view = (await customerServicesOf(cx.db, customer, service.id))[0];
+  if (!view) await assertServiceAvailable(cx.db, customer, service);
   const [packages, plans] = await Promise.all([customerPlans(cx.db, service.id), userPlans(cx.db, service.id)]);
   const out: OutNode[] = [
     el('name', service.code),
@@ -64,7 +71,7 @@ export async function getCustomerService(cx: ReadContext, customer: Customer, lo
     const instances = await serviceInstances(cx.db, view.id);
     out.push(el('instances', instances.map((i) => el('instance', [el('name', i.name), el('status', i.status), propertiesToWire(i.properties, [], { detail: false, all: false })]))));
   }
-  if (service.code.toLowerCase() === 'reseller' && view && view.status !== 'NotProvisioned') out.push(await resellableToWire(cx.db));
+  if (service.code.toLowerCase() === 'reseller' && view && view.status !== 'NotProvisioned') out.push(await resellableToWire(cx.db, customer));
   out.push(...(await exchangeServiceGet(cx, customer, undefined, node)));
   return el('service', out);
 }
@@ -82,9 +89,9 @@ async function userPlanToWire(db: Executor, service: Service, plan: UserPlan, vi
   return el(planTag(service), out);
 }
 
-/** Seed: "Find all Services a Reseller can Resell": the catalog services a reseller may offer its customers. */
-async function resellableToWire(db: Executor): Promise<OutNode> {
-  const services = (await listServices(db)).filter((s) => s.code.toLowerCase() !== 'reseller');
+/** Seed: "Find all Services a Reseller can Resell": what the reseller may offer its customers. */
+async function resellableToWire(db: Executor, reseller: Customer): Promise<OutNode> {
+  const services = await resellableServices(db, reseller);
   return el('services', services.map((s) => el('service', [el('name', s.code), el('fullname', s.fullname)])));
 }
 
