@@ -10,7 +10,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantry-backup-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function cli(dataDir: string, args: string[]) {
-  const env = { ...process.env, TENANTRY_DATA_DIR: dataDir, TENANTRY_ADMIN_PASSWORD: 'Backup-Passw0rd!' };
+  const env: NodeJS.ProcessEnv = { ...process.env, TENANTRY_DATA_DIR: dataDir, TENANTRY_ADMIN_PASSWORD: 'Backup-Passw0rd!' };
   delete env.DATABASE_URL;
   const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
