@@ -5,6 +5,7 @@
 import type { Tx } from '../core/db/database.js';
 import { DomainError } from '../core/errors.js';
 import { recordServiceChange } from '../billing/ledger/record-change.js';
+import { userServicesActiveInLedger } from '../billing/ledger/service-change.queries.js';
 import { requirePermission, type Caller } from '../tenancy/caller.js';
 import { getCustomer, type Customer } from '../tenancy/customer.service.js';
 import type { CustomerRef } from '../tenancy/customer.queries.js';
@@ -32,7 +33,9 @@ export async function deprovisionCustomer(tx: Tx, caller: Caller, ref: CustomerR
   assertMayChange(caller, customer);
   if (customer.status === 'NotProvisioned') return { customer, requestId: undefined };
   const userServices = await activeUserServices(tx, customer.id);
-  for (const us of userServices) {
+  // A user service removed on its own earlier is still "Requested" here: its removal is already in the ledger.
+  const billed = await userServicesActiveInLedger(tx, customer.id, userServices.map((us) => us.id));
+  for (const us of userServices.filter((us) => billed.has(us.id))) {
     await recordServiceChange(tx, caller, {
       action: 'user_service_removed', customerId: customer.id, userId: us.user_id, serviceId: us.service_id,
       customerServiceId: us.customer_service_id, userServiceId: us.id, quantity: '0',

@@ -5,6 +5,7 @@
 import type { Tx } from '../core/db/database.js';
 import { DomainError } from '../core/errors.js';
 import { recordServiceChange } from '../billing/ledger/record-change.js';
+import { userServicesActiveInLedger } from '../billing/ledger/service-change.queries.js';
 import { requirePermission, type Caller } from '../tenancy/caller.js';
 import type { Customer } from '../tenancy/customer.service.js';
 import { getUser, type User, type UserRef } from '../tenancy/user.service.js';
@@ -27,7 +28,9 @@ export async function deprovisionUser(tx: Tx, caller: Caller, customer: Customer
   const user = await userToChange(tx, caller, customer, ref);
   if (user.status === 'NotProvisioned') return { user, requestId: undefined };
   const services = await activeServicesOfUser(tx, user.id);
-  for (const us of services) {
+  // A service removed on its own earlier is still "Requested" here: its removal is already in the ledger.
+  const billed = await userServicesActiveInLedger(tx, customer.id, services.map((us) => us.id));
+  for (const us of services.filter((us) => billed.has(us.id))) {
     await recordServiceChange(tx, caller, {
       action: 'user_service_removed', customerId: customer.id, userId: user.id, serviceId: us.service_id,
       customerServiceId: us.customer_service_id, userServiceId: us.id, quantity: '0',

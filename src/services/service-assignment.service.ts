@@ -2,6 +2,7 @@ import type { Executor, Tx } from '../core/db/database.js';
 import { DomainError, userNotFound } from '../core/errors.js';
 import { createRequest } from '../provisioning/requests.js';
 import { recordServiceChange } from '../billing/ledger/record-change.js';
+import { userServicesActiveInLedger } from '../billing/ledger/service-change.queries.js';
 import { assertCustomerInScope, requirePermission, type Caller } from '../tenancy/caller.js';
 import type { Customer } from '../tenancy/customer.service.js';
 import type { User } from '../tenancy/user.service.js';
@@ -200,7 +201,9 @@ export async function deprovisionCustomerService(tx: Tx, caller: Caller, custome
   const row = await tx.selectFrom('customer_services').selectAll().where('customer_id', '=', customer.id).where('service_id', '=', service.id).executeTakeFirst();
   if (!row) throw new DomainError('InvalidService', `Service '${service.code}' is not provisioned to customer '${customer.name}'.`);
   const userServices = await tx.selectFrom('user_services').innerJoin('users', 'users.id', 'user_services.user_id').select(['user_services.id', 'user_services.user_id']).where('customer_service_id', '=', row.id).where('user_services.status', 'in', ACTIVE).execute();
-  for (const us of userServices) {
+  // A user service removed on its own earlier is still "Requested" here: its removal is already in the ledger.
+  const billed = await userServicesActiveInLedger(tx, customer.id, userServices.map((us) => us.id));
+  for (const us of userServices.filter((us) => billed.has(us.id))) {
     await recordServiceChange(tx, caller, { action: 'user_service_removed', customerId: customer.id, userId: us.user_id, serviceId: service.id, customerServiceId: row.id, userServiceId: us.id, quantity: '0' });
   }
   await tx.updateTable('user_services').set({ status: 'Requested', modified_at: new Date() }).where('customer_service_id', '=', row.id).where('status', 'in', ACTIVE).execute();
@@ -362,9 +365,11 @@ export async function deprovisionUserService(tx: Tx, caller: Caller, customer: C
     .where('customer_services.service_id', '=', service.id)
     .execute();
   if (rows.length === 0) throw new DomainError('InvalidService', `Service '${service.code}' is not provisioned to user '${user.name}'.`);
+  // Removing it twice (the first de-provision still "Requested") records the removal once.
+  const billed = await userServicesActiveInLedger(tx, customer.id, rows.map((r) => r.id));
   let first: number | undefined;
   for (const r of rows) {
-    if (r.status !== 'NotProvisioned') {
+    if (r.status !== 'NotProvisioned' && billed.has(r.id)) {
       await recordServiceChange(tx, caller, { action: 'user_service_removed', customerId: customer.id, userId: user.id, serviceId: service.id, customerServiceId: r.customer_service_id, userServiceId: r.id, quantity: '0' });
     }
     await tx.updateTable('user_services').set({ status: 'Requested', modified_at: new Date() }).where('id', '=', r.id).execute();
