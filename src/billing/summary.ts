@@ -212,7 +212,7 @@ export const DETAIL_FIELDS = [
 export interface BillingDetail {
   period: BillPeriod;
   header: { billPeriodId: number; periodName: string; startDate: Date; endDate: Date };
-  /** Rows in billItemID order, fetched from a cursor in chunks: never the whole period in memory. */
+  /** Rows in ledger order (serviceChangeID), fetched from a cursor in chunks: never the whole period in memory. */
   rows: AsyncIterable<DetailItem>;
 }
 
@@ -261,7 +261,9 @@ export async function billingDetail(db: Executor, caller: Caller, q: DetailQuery
     left join users u on u.id = i.user_id
     left join services s on s.id = i.service_id
     ${filters}
-    order by i.id`;
+    -- Ledger order: chronological and fixed by the ledger alone (billItemIDs follow whatever order a
+    -- run's plan inserted in); one item per opening ledger row, and an index walk, no sort.
+    order by i.service_change_id`;
   const compiled = query.compile(db);
   return {
     period,

@@ -19,6 +19,7 @@ export async function freshScenario(db: DB, caller: Caller, settings: BillingSet
   await sql`alter table service_changes disable trigger service_changes_no_update`.execute(db);
   await sql`delete from service_changes`.execute(db);
   await sql`alter table service_changes enable trigger service_changes_no_update`.execute(db);
+  await sql`delete from bill_items`.execute(db);
   await sql`delete from bill_periods`.execute(db);
   await sql`delete from billing_rules`.execute(db);
   await inTransaction(db, (tx) => setBillingSettings(tx, caller, settings, new Date(asOf)));

@@ -78,9 +78,12 @@ export async function insertPeriod(db: Executor, startDate: string, endDate: str
   `.execute(db);
 }
 
-/** Periods that have not ended yet (dropped when the period configuration changes). */
+/** Periods that have not ended yet, with their items (dropped when the period configuration changes). */
 export async function deleteUnendedPeriods(db: Executor, now: Date): Promise<void> {
-  await db.deleteFrom('bill_periods').where('ends_at', '>', now).execute();
+  // bill_items has no foreign key to cascade through (billItemsUncheckedPeriodMigration).
+  await sql`
+    with gone as (delete from bill_periods where ends_at > ${now} returning id)
+    delete from bill_items where bill_period_id in (select id from gone)`.execute(db);
 }
 
 export async function firstLedgerInstant(db: Executor): Promise<Date | undefined> {

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
-import { rulesInForce, winningRule } from '../rules/apply-rules.js';
+import { ruleEffects, winningRuleId, type RuleInForce } from '../rules/apply-rules.js';
+import { SERVICE_CHANGE_ACTIONS } from '../ledger/schema.js';
 
 export interface PeriodBounds {
   id: number;
@@ -20,13 +21,16 @@ export const ITEM_COLUMNS = [
 ] as const;
 
 // The thing a ledger row concerns: 1 customer, 2 customer service, 3 user, 4 user service, 5 instance.
-const KIND = sql.raw(`(case
-  when sc.action like 'customer\\_service\\_%' then 2 when sc.action like 'customer\\_%' then 1
-  when sc.action like 'user\\_service\\_%' then 4 when sc.action like 'user\\_%' then 3
-  when sc.action like 'instance\\_%' then 5 end)`);
+// One equality CASE over the known actions: the prefix LIKEs it replaces cost a pattern match per row and branch.
+const kindOf = (action: string): number =>
+  action.startsWith('customer_service_') ? 2 : action.startsWith('customer_') ? 1 : action.startsWith('user_service_') ? 4 : action.startsWith('user_') ? 3 : 5;
+const KIND = sql.raw(`(case sc.action ${SERVICE_CHANGE_ACTIONS.map((a) => `when '${a}' then ${kindOf(a)}`).join(' ')} end)`);
 
 const OPENING = `'customer_created', 'customer_reprovisioned', 'customer_service_added', 'customer_service_plan_changed',
   'user_created', 'user_enabled', 'user_service_added', 'user_service_plan_changed', 'instance_added'`;
+
+// Changes that also end other things (see `kills` below).
+const CLOSING = `'customer_deleted', 'customer_deprovisioned', 'user_deleted', 'customer_service_removed'`;
 
 /**
  * The items of one period, computed from the ledger alone (plus names for descriptions and the
@@ -43,7 +47,7 @@ const OPENING = `'customer_created', 'customer_reprovisioned', 'customer_service
  *    provider's zone, from the start day up to but not including the end day (a plan change on
  *    the 15th bills the old plan 14 days and the new one the rest: never a day twice).
  */
-export function freshItems(p: PeriodBounds): RawBuilder<unknown> {
+export function freshItems(p: PeriodBounds, rules: readonly RuleInForce[], materialized = true): RawBuilder<unknown> {
   const days = sql`(${p.endDate}::date - ${p.startDate}::date + 1)`;
   return sql`
     bill_to (id, bill_id) as (
@@ -51,7 +55,9 @@ export function freshItems(p: PeriodBounds): RawBuilder<unknown> {
       union all
       select c.id, case when c.bill_to_parent then b.bill_id else c.id end from customers c join bill_to b on c.parent_id = b.id
     ),
-    ev as (
+    -- Not materialised: both readers below scan the ledger table itself, which is cheaper than
+    -- writing a month of ledger rows to a tuplestore (it spills) and reading it back.
+    ev as not materialized (
       select sc.id, sc.occurred_at, sc.action, sc.actor_user_id, sc.actor_name, sc.customer_id, sc.user_id, sc.service_id,
              sc.customer_service_id, sc.user_service_id, sc.instance_id, sc.instance_name, sc.plan_code, sc.plan_name, sc.sku, sc.quantity,
              ${KIND} as kind,
@@ -61,21 +67,22 @@ export function freshItems(p: PeriodBounds): RawBuilder<unknown> {
       from service_changes sc
       where sc.occurred_at < ${p.endsAt}
     ),
+    -- The few changes that end other things; every ledger row names the customer its thing belongs to.
+    closers as materialized (
+      select id, occurred_at, action, actor_user_id, actor_name, customer_id, user_id, customer_service_id
+      from service_changes
+      where occurred_at < ${p.endsAt} and action in (${sql.raw(CLOSING)})
+    ),
+    -- One pass over the openings, hash-joined to the closers of the same customer.
     kills as (
       select e.kind, e.entity_id, k.id, k.occurred_at, k.actor_user_id, k.actor_name
-      from ev e join ev k on k.customer_id = e.customer_id
-      where k.action in ('customer_deleted', 'customer_deprovisioned') and e.opens and e.kind > 1
-        and (k.occurred_at, k.id) > (e.occurred_at, e.id)
-      union all
-      select e.kind, e.entity_id, k.id, k.occurred_at, k.actor_user_id, k.actor_name
-      from ev e join ev k on k.user_id = e.user_id
-      where k.action = 'user_deleted' and e.opens and e.kind = 4
-        and (k.occurred_at, k.id) > (e.occurred_at, e.id)
-      union all
-      select e.kind, e.entity_id, k.id, k.occurred_at, k.actor_user_id, k.actor_name
-      from ev e join ev k on k.customer_service_id = e.customer_service_id
-      where k.action = 'customer_service_removed' and e.opens and e.kind in (4, 5)
-        and (k.occurred_at, k.id) > (e.occurred_at, e.id)
+      from ev e join closers k on k.customer_id = e.customer_id
+      where e.opens and e.kind > 1 and (k.occurred_at, k.id) > (e.occurred_at, e.id)
+        and case k.action
+              when 'user_deleted' then e.kind = 4 and k.user_id = e.user_id
+              when 'customer_service_removed' then e.kind in (4, 5) and k.customer_service_id = e.customer_service_id
+              else true -- customer deleted or de-provisioned
+            end
     ),
     stream as (
       select kind, entity_id, id, occurred_at, opens, actor_user_id, actor_name, action, customer_id, user_id, service_id,
@@ -90,9 +97,8 @@ export function freshItems(p: PeriodBounds): RawBuilder<unknown> {
       from stream s
       window w as (partition by kind, entity_id order by occurred_at, id)
     ),
-    -- Materialised: a handful of rows, scanned once per item by the lateral below.
-    rules as materialized (${rulesInForce(p.startDate, p.endDate)}),
-    fresh as materialized (
+    rules as (${ruleEffects(rules)}),
+    fresh as ${materialized ? sql`materialized` : sql`not materialized`} (
       select i.id as service_change_id, i.kind::smallint as item_kind, i.customer_id, bt.bill_id as bill_customer_id,
              i.user_id, i.service_id, i.customer_service_id, i.user_service_id, i.instance_id, i.instance_name,
              i.plan_code, i.plan_name,
@@ -128,7 +134,8 @@ export function freshItems(p: PeriodBounds): RawBuilder<unknown> {
       join bill_to bt on bt.id = i.customer_id
       left join users u on u.id = i.user_id
       left join services s on s.id = i.service_id
-      ${winningRule}
+      -- The winner's id is one CASE per item (hashed once per row), its effect a hash join on a handful of rows.
+      left join rules r on r.id = ${winningRuleId(rules)}
     )`;
 }
 
@@ -139,13 +146,13 @@ const userFullName = sql`coalesce(nullif(u.display_name, ''), nullif(trim(concat
  * changed rows inserted, identical rows (same values, same id) stay — so a re-run over an
  * unchanged ledger writes nothing and every billItemID is stable.
  */
-export function rebuildPeriod(p: PeriodBounds): RawBuilder<{ items: number; added: number; removed: number }> {
+export function rebuildPeriod(p: PeriodBounds, rules: readonly RuleInForce[]): RawBuilder<{ items: number; added: number; removed: number }> {
   const cols = sql.raw(ITEM_COLUMNS.join(', '));
   const same = sql.raw(
     `row(${ITEM_COLUMNS.map((c) => `f.${c}`).join(', ')}) is not distinct from row(${ITEM_COLUMNS.map((c) => `b.${c}`).join(', ')})`,
   );
   return sql<{ items: number; added: number; removed: number }>`
-    with recursive ${freshItems(p)},
+    with recursive ${freshItems(p, rules)},
     -- Read in full before the insert below starts: probing bill_items itself while inserting into it
     -- would scan every row inserted so far on each probe.
     existing as materialized (select ${cols} from bill_items where bill_period_id = ${p.id}),
@@ -164,7 +171,20 @@ export function rebuildPeriod(p: PeriodBounds): RawBuilder<{ items: number; adde
     select (select count(*) from fresh)::int as items, (select count(*) from added)::int as added, (select count(*) from gone)::int as removed`;
 }
 
+/**
+ * The items of a period that has none stored yet (its first run, or after a configuration change):
+ * a plain insert, with nothing to compare, so the computed items stream straight into the table
+ * instead of through a materialised copy read three times.
+ */
+export function fillEmptyPeriod(p: PeriodBounds, rules: readonly RuleInForce[]): RawBuilder<{ items: number; added: number; removed: number }> {
+  const cols = sql.raw(ITEM_COLUMNS.join(', '));
+  return sql<{ items: number; added: number; removed: number }>`
+    with recursive ${freshItems(p, rules, false)},
+    added as (insert into bill_items (bill_period_id, ${cols}) select ${p.id}, ${cols} from fresh returning 1)
+    select count(*)::int as items, count(*)::int as added, 0 as removed from added`;
+}
+
 /** The same items computed without writing (benchmark and tests compare against it). */
-export function selectFreshItems(p: PeriodBounds): RawBuilder<Record<string, unknown>> {
-  return sql`with recursive ${freshItems(p)} select * from fresh order by service_change_id`;
+export function selectFreshItems(p: PeriodBounds, rules: readonly RuleInForce[]): RawBuilder<Record<string, unknown>> {
+  return sql`with recursive ${freshItems(p, rules)} select * from fresh order by service_change_id`;
 }

@@ -4,7 +4,8 @@ import { DomainError } from '../../core/errors.js';
 import { requirePermission, type Caller } from '../../tenancy/caller.js';
 import { billPeriods, getBillingSettings, resolvePeriod, type BillPeriod } from '../periods/bill-periods.js';
 import type { BillingRunKind } from '../schema.js';
-import { rebuildPeriod } from './run-billing.queries.js';
+import { selectRulesInForce } from '../rules/apply-rules.js';
+import { fillEmptyPeriod, rebuildPeriod } from './run-billing.queries.js';
 
 export interface RunBillingOptions {
   /** One period by its end date ('YYYY-MM-DD', 'Current' or 'Previous'); default: the open period plus any closed period not yet finalized. */
@@ -68,13 +69,19 @@ async function runPeriod(db: DB, caller: Caller, period: BillPeriod, kind: Billi
   try {
     const counts = await db.transaction().execute(async (tx) => {
       // Serialises runs of one period across processes (PGlite has one session anyway).
-      await sql`select id from bill_periods where id = ${period.id} for update`.execute(tx);
+      // The period must still exist: bill_items has no foreign key to refuse items of a deleted one.
+      const locked = await sql`select id from bill_periods where id = ${period.id} for update`.execute(tx);
+      if (locked.rows.length === 0) throw new DomainError('NotFound', `The billing period ending ${period.endDate} no longer exists (the period configuration changed); run billing again.`);
       // The planner over-estimates this statement's CTEs by orders of magnitude and would spend
       // seconds JIT-compiling it; the statement itself runs in well under a second per 100k rows.
       await sql`set local jit = off`.execute(tx);
       // The window sort over a month of ledger rows spills to disk at the default 4MB (on PGlite: to memory-backed files).
       await sql`set local work_mem = '64MB'`.execute(tx);
-      const r = (await rebuildPeriod({ ...period, timeZone }).execute(tx)).rows[0]!;
+      // Read after the lock, in this transaction: the statement inlines them, so it decides with exactly these.
+      const rules = await selectRulesInForce(tx, period.startDate, period.endDate);
+      const stored = await sql`select 1 from bill_items where bill_period_id = ${period.id} limit 1`.execute(tx);
+      const bounds = { ...period, timeZone };
+      const r = (await (stored.rows.length ? rebuildPeriod(bounds, rules) : fillEmptyPeriod(bounds, rules)).execute(tx)).rows[0]!;
       await tx
         .updateTable('bill_periods')
         .set({ last_run_at: now, ...(period.status === 'closed' ? { finalized_at: now } : {}) })

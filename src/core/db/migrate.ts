@@ -5,7 +5,7 @@ import { catalogMigration } from '../../catalog/schema.js';
 import { servicesMigration } from '../../services/schema.js';
 import { provisioningMigration } from '../../provisioning/schema.js';
 import { ledgerMigration } from '../../billing/ledger/schema.js';
-import { billingMigration } from '../../billing/schema.js';
+import { billingMigration, billItemsUncheckedPeriodMigration } from '../../billing/schema.js';
 import { apiTokensMigration } from '../../tenancy/api-tokens/schema.js';
 import { jobsMigration } from '../../jobs/schema.js';
 import { exchangeMigration } from '../../services/exchange/schema.js';
@@ -32,6 +32,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0010_reports': reportsMigration,
   '0011_approvals': approvalsMigration,
   '0012_exchange': exchangeMigration,
+  '0013_bill_items_unchecked_period': billItemsUncheckedPeriodMigration,
 };
 
 class StaticProvider implements MigrationProvider {
