@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { openTestContext, type TestContext } from '../support/test-db.js';
 import { makeTenant, type Tenant } from '../support/fixtures.js';
-import { freshScenario, itemsOf } from '../support/billing.js';
+import { freshScenario, itemsOf, ledger } from '../support/billing.js';
+import { getService } from '../../src/catalog/catalog.service.js';
 import { inTransaction } from '../../src/core/db/database.js';
 import { createUser, type User } from '../../src/tenancy/user.service.js';
 import { runBilling } from '../../src/billing/run/run-billing.js';
@@ -66,5 +67,26 @@ describe('user services removed before their customer service or customer is de-
     expect(items.filter((i) => i.item_kind === 4)).toHaveLength(1);
     // Everything the customer had ends with it (seed 003 AT20/AT21): nothing is active at the period's end.
     expect(items.every((i) => i.ended_at !== null)).toBe(true);
+  });
+});
+
+describe('a disabled user', () => {
+  it('stops the user line on the day it is disabled and reopens it when enabled; its mailbox keeps billing', async () => {
+    const { customer, adminUser: carol } = await makeTenant(t.db, t.admin, { fullname: 'Ledger Customer Three' });
+    const he = (await getService(t.db, { name: 'HE' })).id;
+    const box = { customerId: customer.id, userId: carol.id, serviceId: he, userServiceId: 9001, customerServiceId: 9000, planCode: 'Ex10Basic', planName: 'Ex10 Basic', sku: 'HE-MBX-BASIC' };
+    await ledger(t.db, t.admin, [
+      { at: '2024-05-02T00:00:00Z', action: 'user_created', customerId: customer.id, userId: carol.id },
+      { at: '2024-05-02T01:00:00Z', action: 'user_service_added', ...box },
+      { at: '2024-06-16T00:30:00Z', action: 'user_disabled', customerId: customer.id, userId: carol.id },
+      { at: '2024-06-21T09:00:00Z', action: 'user_enabled', customerId: customer.id, userId: carol.id },
+    ]);
+    await runBilling(t.db, t.admin, { period: '2024-06-30', now: new Date('2024-07-05T00:00:00Z') });
+    const items = (await itemsOf(t.db, '2024-06-30')).filter((i) => i.user_id === carol.id);
+    expect(items.map((i) => [i.item_kind, i.action, i.percent_duration, i.ended_at === null])).toEqual([
+      [3, 'Removed', '50.00', false],
+      [4, 'Carried', '100.00', true],
+      [3, 'Added', '33.33', true],
+    ]);
   });
 });
