@@ -45,12 +45,14 @@ export const DEFAULT_CATALOG: CatalogService[] = [
   {
     code: 'CRM2011',
     fullname: 'Customer Relationship Management 2011',
+    // seed 002: CRM 2011 is multi-instance; each instance (e.g. "Site01") is one CRM organization.
+    multiInstance: true,
     plans: [{ name: 'Standard', fullname: 'Standard', sku: 'CRM-STD' }],
     userPlans: [
       { name: 'FULL', fullname: 'Full', sku: 'CRM-FULL' },
       { name: 'READONLY', fullname: 'Read Only', sku: 'CRM-READ' },
     ],
-    properties: [{ scope: 'customer', name: 'OrganizationName', displayname: 'Organization Name' }],
+    properties: [{ scope: 'instance', name: 'OrganizationName', displayname: 'Organization Name' }],
   },
   { code: 'DNS', fullname: 'DNS', hasUserService: false, sku: 'DNS-ZONE', multiInstance: true },
   {
@@ -66,7 +68,8 @@ export const DEFAULT_CATALOG: CatalogService[] = [
       { name: 'LIST', fullname: 'List', sku: 'FSS-USER-LIST' },
     ],
     properties: [
-      { scope: 'customer', name: 'FileShareServer', displayname: 'File Share Server' },
+      // seed 002: "one required setting: FileShareServer", the name of an existing file server.
+      { scope: 'customer', name: 'FileShareServer', displayname: 'File Share Server', required: true },
       { scope: 'customer', name: 'QuotaMB', displayname: 'Quota (MB)', type: 'limit', default: 'Unlimited' },
     ],
   },
@@ -129,9 +132,11 @@ export const DEFAULT_CATALOG: CatalogService[] = [
   {
     code: 'SharePoint2010',
     fullname: 'SharePoint 2010',
+    // seed 002: "a multi-instance service, similar to the CRM 2011 service"; each instance is a site.
+    multiInstance: true,
     plans: [{ name: 'Foundation', fullname: 'Foundation', sku: 'SP-SITE' }],
     userPlans: [{ name: 'Member', fullname: 'Member', sku: 'SP-USER' }],
-    properties: [{ scope: 'customer', name: 'SiteUrl', displayname: 'Site URL' }],
+    properties: [{ scope: 'instance', name: 'SiteUrl', displayname: 'Site URL' }],
   },
   {
     code: 'VirtualMachine',

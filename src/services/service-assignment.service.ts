@@ -48,6 +48,8 @@ export interface CustomerServiceView {
   resourceConfiguration: Record<string, unknown>;
   userPlans: { plan: UserPlan; enabled: boolean; userLimit: number | null; used: number }[];
   usersWithService: number;
+  /** The service's catalog plans, offered or not (read with the view, so callers need not read them again). */
+  catalog: { packages: CustomerPlan[]; userPlans: UserPlan[] };
 }
 
 const ACTIVE: ProvisioningStatus[] = ['Requested', 'InProgress', 'Provisioned', 'Failed', 'Pending'];
@@ -109,6 +111,7 @@ async function viewsOf(db: Executor, rows: CustomerServiceRow[]): Promise<Custom
       }))
       .sort((a, b) => a.plan.id - b.plan.id),
     usersWithService: Number(users.find((u) => u.customer_service_id === row.id)?.n ?? 0),
+    catalog: { packages: plans.filter((p) => p.service_id === row.service_id), userPlans: uplans.filter((p) => p.service_id === row.service_id) },
   }));
 }
 
@@ -161,7 +164,10 @@ export async function provisionCustomerService(
       await recordServiceChange(tx, caller, { action: 'customer_service_plan_changed', customerId: customer.id, serviceId: service.id, customerServiceId: row.id, planCode: plan?.name ?? null, planName: plan?.fullname ?? null, sku: plan?.sku ?? service.sku });
     }
   }
-  if (input.userPlans) changed = (await offerUserPlans(tx, service, row.id, input.userPlans)) || changed;
+  // seed 002: "if you don't specify any user plans, then all user plans are enabled"; a userpackage
+  // that is named must say <enabled>True</enabled>, and the unnamed ones stay disabled (the demo's HE).
+  const named = input.userPlans ?? [];
+  if (named.length || existing === undefined) changed = (await offerUserPlans(tx, service, row.id, named, existing === undefined && named.length === 0)) || changed;
   const requestId = changed
     ? await createRequest(tx, caller, {
         entity: 'customer_service',
@@ -174,10 +180,14 @@ export async function provisionCustomerService(
   return { customerService: (await viewsOf(tx, [row]))[0]!, requestId };
 }
 
-async function offerUserPlans(tx: Tx, service: Service, customerServiceId: number, offers: UserPlanOffer[]): Promise<boolean> {
+/** Applies the user plans a SET names; with `enableUnnamed`, every other plan is offered enabled too. */
+async function offerUserPlans(tx: Tx, service: Service, customerServiceId: number, named: UserPlanOffer[], enableUnnamed: boolean): Promise<boolean> {
   let changed = false;
-  for (const offer of offers) {
-    const plan = await getUserPlan(tx, service, offer.plan);
+  const plans = await Promise.all(named.map((o) => getUserPlan(tx, service, o.plan)));
+  const unnamed = enableUnnamed ? (await userPlans(tx, service.id)).filter((p) => !plans.some((n) => n.id === p.id)) : [];
+  const offers = [...named, ...unnamed.map((p): UserPlanOffer => ({ plan: { id: p.id }, enabled: true }))];
+  for (const [i, offer] of offers.entries()) {
+    const plan = plans[i] ?? unnamed[i - plans.length]!;
     const current = await tx.selectFrom('customer_service_user_plans').selectAll().where('customer_service_id', '=', customerServiceId).where('user_plan_id', '=', plan.id).executeTakeFirst();
     // seed 002: a userpackage must say <enabled>True</enabled>, otherwise it is disabled by default.
     const enabled = offer.enabled ?? current?.enabled ?? false;

@@ -322,7 +322,8 @@ describe('useful techniques and multi-item provisioning', () => {
 
   it('adds, lists and deletes instances of a multi-instance service', async () => {
     requestIdOf(await api.post(request('SET', '<customer><name>BAC</name><service><name>SharePoint2010</name></service></customer>')));
-    const bad = await api.post(request('SET', '<customer><name>BAC</name><service><name>SharePoint2010</name><instances><instance><name>intranet</name></instance></instances></service></customer>'));
+    requestIdOf(await api.post(request('SET', '<customer><name>BAC</name><service><name>SharePoint2010</name><instances><instance><name>intranet</name></instance></instances></service></customer>')));
+    const bad = await api.post(request('SET', '<customer><name>BAC</name><service><name>HE</name><instances><instance><name>intranet</name></instance></instances></service></customer>'));
     expect(errorOf(bad)?.id).toBe(10);
     requestIdOf(await api.post(request('SET', '<customer><name>BAC</name><service><name>MySQL</name><instances><instance><name>db1</name><properties><property><name>DatabaseName</name><value>db1</value></property></properties></instance></instances></service></customer>')));
     const got = await api.post(request('GET', '<customer><name>BAC</name><service><name>MySQL</name><instances /></service></customer>'));

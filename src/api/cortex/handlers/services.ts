@@ -49,7 +49,7 @@ export async function getCustomerService(cx: ReadContext, customer: Customer, lo
   const service = await getService(cx.db, namedRefOf(node));
   const view = (await customerServicesOf(cx.db, customer, service.id))[0];
   if (!view) await assertServiceAvailable(cx.db, customer, service);
-  const [packages, plans] = await Promise.all([customerPlans(cx.db, service.id), userPlans(cx.db, service.id)]);
+  const { packages, userPlans: plans } = view?.catalog ?? { packages: await customerPlans(cx.db, service.id), userPlans: await userPlans(cx.db, service.id) };
   const out: OutNode[] = [
     el('name', service.code),
     el('fullname', service.fullname),
@@ -62,18 +62,31 @@ export async function getCustomerService(cx: ReadContext, customer: Customer, lo
     el('enabled', view?.enabled ?? false),
   ];
   for (const plan of plans) out.push(await userPlanToWire(cx.db, service, plan, view, planNodes(node).find((n) => refersTo(n, plan))));
-  for (const p of packages) out.push(el('package', [el('name', p.name), el('fullname', p.fullname), el('enabled', view?.plan?.id === p.id)]));
+  // seed 002 "Querying Services": before provisioning, the defaults show (first package, every user plan enabled).
+  for (const p of packages) out.push(el('package', [el('name', p.name), el('fullname', p.fullname), el('enabled', view ? view.plan?.id === p.id : p.id === packages[0]!.id)]));
   const propsReq = propertiesRequestOf(node);
   if (propsReq) out.push(propertiesToWire(view?.properties ?? {}, await propertyDefinitions(cx.db, service.id, 'customer'), propsReq));
   const placement = Object.fromEntries(Object.entries(view?.resourceConfiguration ?? {}).map(([k, v]) => [k, String(v)]));
   if (Object.keys(placement).length || child(node, 'resourceconfiguration')) out.push(propertiesToWire(placement, [], { detail: false, all: false }, 'resourceconfiguration'));
-  if (child(node, 'instances') && view) {
-    const instances = await serviceInstances(cx.db, view.id);
+  const instancesNode = child(node, 'instances');
+  if (instancesNode && view) {
+    const instances = selectedInstances(await serviceInstances(cx.db, view.id), instancesNode, service);
     out.push(el('instances', instances.map((i) => el('instance', [el('name', i.name), el('status', i.status), propertiesToWire(i.properties, [], { detail: false, all: false })]))));
   }
   if (service.code.toLowerCase() === 'reseller' && view && view.status !== 'NotProvisioned') out.push(await resellableToWire(cx.db, customer));
   out.push(...(await exchangeServiceGet(cx, customer, undefined, node)));
   return el('service', out);
+}
+
+/** <instances/> selects every instance; <instances><instance><name>Site01</name>… only those named (seed 002, CRM 2011). */
+function selectedInstances<T extends { name: string }>(all: T[], node: XmlNode, service: Service): T[] {
+  const names = children(node, 'instance').map((i) => textOf(i, 'name') ?? '').filter((n) => n !== '');
+  if (names.length === 0) return all;
+  return names.map((n) => all.find((i) => i.name.toLowerCase() === n.toLowerCase()) ?? missingInstance(n, service));
+}
+
+function missingInstance(name: string, service: Service): never {
+  throw new DomainError('InvalidService', `Instance '${name}' of service '${service.code}' not found.`);
 }
 
 function refersTo(node: XmlNode, plan: { name: string; fullname: string }): boolean {
@@ -83,7 +96,7 @@ function refersTo(node: XmlNode, plan: { name: string; fullname: string }): bool
 
 async function userPlanToWire(db: Executor, service: Service, plan: UserPlan, view: CustomerServiceView | undefined, asked: XmlNode | undefined): Promise<OutNode> {
   const offer = view?.userPlans.find((o) => o.plan.id === plan.id);
-  const out = [el('name', plan.name), el('fullname', plan.fullname), el('userlimit', limitText(offer?.userLimit ?? null)), el('used', (offer?.used ?? 0) > 0), el('enabled', offer?.enabled ?? false)];
+  const out = [el('name', plan.name), el('fullname', plan.fullname), el('userlimit', limitText(offer?.userLimit ?? null)), el('used', (offer?.used ?? 0) > 0), el('enabled', offer ? offer.enabled : view === undefined)];
   const propsReq = asked && propertiesRequestOf(asked);
   if (propsReq) out.push(propertiesToWire(plan.properties, await propertyDefinitions(db, service.id, 'user'), propsReq));
   return el(planTag(service), out);
