@@ -36,6 +36,10 @@ export async function deprovisionUser(tx: Tx, caller: Caller, customer: Customer
       customerServiceId: us.customer_service_id, userServiceId: us.id, quantity: '0',
     });
   }
+  // The user's own billing line ends with it; a disabled user's line has already ended.
+  if (user.enabled) {
+    await recordServiceChange(tx, caller, { action: 'user_disabled', customerId: customer.id, userId: user.id, quantity: '0', details: { reason: 'de-provisioned' } });
+  }
   const requestId = await createRequest(tx, caller, { entity: 'user', entityId: user.id, customerId: customer.id, action: 'deprovision' });
   for (const us of services) {
     await createRequest(tx, caller, { entity: 'user_service', entityId: us.id, customerId: customer.id, action: 'deprovision', parentId: requestId, sequence: 1 });
@@ -53,6 +57,9 @@ export async function reprovisionUser(tx: Tx, caller: Caller, customer: Customer
   if (user.status !== 'NotProvisioned' && user.status !== 'Failed') return { user, requestId: undefined };
   if (customer.status === 'NotProvisioned') {
     throw new DomainError('InvalidStatus', `Customer '${customer.name}' is not provisioned: re-provision the customer before its users.`);
+  }
+  if (user.enabled && user.status === 'NotProvisioned') {
+    await recordServiceChange(tx, caller, { action: 'user_enabled', customerId: customer.id, userId: user.id, details: { reason: 're-provisioned' } });
   }
   const requestId = await createRequest(tx, caller, { entity: 'user', entityId: user.id, customerId: customer.id, action: 'provision' });
   return { user: await getUser(tx, caller, customer, { id: user.id }), requestId };
