@@ -46,6 +46,8 @@ const CLOSING = `'customer_deleted', 'customer_deprovisioned', 'user_deleted', '
  * 4. Intervals overlapping the period become items: percentDuration counts calendar days in the
  *    provider's zone, from the start day up to but not including the end day (a plan change on
  *    the 15th bills the old plan 14 days and the new one the rest: never a day twice).
+ *
+ * `materialized`: whether `fresh` is written out once for several readers (false: a single reader streams it).
  */
 export function freshItems(p: PeriodBounds, rules: readonly RuleInForce[], materialized = true): RawBuilder<unknown> {
   const days = sql`(${p.endDate}::date - ${p.startDate}::date + 1)`;
@@ -73,7 +75,7 @@ export function freshItems(p: PeriodBounds, rules: readonly RuleInForce[], mater
       from service_changes
       where occurred_at < ${p.endsAt} and action in (${sql.raw(CLOSING)})
     ),
-    -- One pass over the openings, hash-joined to the closers of the same customer.
+    -- One pass over the openings, joined to the few closers of the same customer (instead of a self-join of the ledger per kind of closer).
     kills as (
       select e.kind, e.entity_id, k.id, k.occurred_at, k.actor_user_id, k.actor_name
       from ev e join closers k on k.customer_id = e.customer_id
@@ -134,7 +136,7 @@ export function freshItems(p: PeriodBounds, rules: readonly RuleInForce[], mater
       join bill_to bt on bt.id = i.customer_id
       left join users u on u.id = i.user_id
       left join services s on s.id = i.service_id
-      -- The winner's id is one CASE per item (hashed once per row), its effect a hash join on a handful of rows.
+      -- The winner's id is one CASE per item; its effect is joined from the handful of rules by that id.
       left join rules r on r.id = ${winningRuleId(rules)}
     )`;
 }
