@@ -15,6 +15,8 @@ export interface Config {
   /** Run provisioning/job workers inside the server process. */
   inProcessWorkers: boolean;
   xmlBodyLimit: number;
+  /** Embedded database only: keep CortexAPI FIND/GET answers until the next write. */
+  cortexReadCache: boolean;
 }
 
 export class ConfigError extends Error {
@@ -71,5 +73,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     inProcessWorkers: env.TENANTRY_WORKERS !== '0',
     xmlBodyLimit: parsePositiveInt('TENANTRY_XML_BODY_LIMIT', env.TENANTRY_XML_BODY_LIMIT, 1024 * 1024),
+    cortexReadCache: env.TENANTRY_CORTEX_READ_CACHE !== '0',
   };
 }

@@ -7,6 +7,7 @@ import { executeCortex } from './dispatch.js';
 import { cortexCodeOf, httpStatusOf } from './error-codes.js';
 import { renderError, renderResponse } from './serialize.js';
 import { parseCortexRequest } from './xml.js';
+import { CortexReadCache } from './read-cache.js';
 
 /** `/CortexAPI/Default.aspx` in any letter case (the seed's scripts use both spellings). */
 export const CORTEX_PATH = `/:api(^${anyCase('CortexAPI')}$)/:page(^${anyCase('Default')}\\.${anyCase('aspx')}$)`;
@@ -26,6 +27,7 @@ declare module 'fastify' {
 /** The CortexAPI endpoint: Basic auth, XML in, XML out; every failure is the seed's error XML. */
 export async function cortexRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const auth = basicAuthenticator(ctx);
+  const cache = ctx.database.writeClock && ctx.config.cortexReadCache ? new CortexReadCache(ctx.database.writeClock) : undefined;
   await app.register(async (scope) => {
     // Integrations send text/xml, application/xml or (PowerShell's WebClient) a form type: read any as text.
     scope.removeAllContentTypeParsers();
@@ -41,9 +43,15 @@ export async function cortexRoutes(app: FastifyInstance, ctx: AppContext): Promi
       },
       handler: async (request, reply) => {
         if (request.method === 'GET') return sendXml(reply, 200, renderResponse([]));
-        const parsed = parseCortexRequest(typeof request.body === 'string' ? request.body : '');
-        const out = await executeCortex(ctx, request.cortexCaller!, parsed);
-        return sendXml(reply, 200, renderResponse(out));
+        const body = typeof request.body === 'string' ? request.body : '';
+        const caller = request.cortexCaller!;
+        const cached = cache?.lookup(caller, body);
+        if (cached !== undefined) return sendXml(reply, 200, cached);
+        const at = cache?.now() ?? 0;
+        const parsed = parseCortexRequest(body);
+        const xml = renderResponse(await executeCortex(ctx, caller, parsed));
+        cache?.store(caller, body, parsed, at, xml);
+        return sendXml(reply, 200, xml);
       },
     });
   });

@@ -31,6 +31,11 @@ export interface Database {
   /** PostgreSQL connection string when on a server (pg-boss opens its own pool). */
   url: string | undefined;
   close(): Promise<void>;
+  /**
+   * Embedded only: a number that changes whenever a write commits. Undefined on a server,
+   * where other processes write too and no in-process counter can tell.
+   */
+  writeClock?: () => number;
   /** Embedded only: the whole data directory as a tarball (backups, test templates). */
   dump?(compression?: 'none' | 'gzip'): Promise<Blob>;
 }
@@ -97,7 +102,8 @@ async function openEmbedded(opts: { dataDir?: string; memory?: boolean; loadData
     throw new DatabaseOpenError(`cannot open the embedded database: ${(e as Error).message}`);
   }
   if (opts.dataDir) fs.writeFileSync(path.join(opts.dataDir, 'ENGINE'), `pglite ${PGLITE_VERSION}\n`);
-  const db = new Kysely<Tables>({ dialect: new PGliteDialect(pglite) });
+  const dialect = new PGliteDialect(pglite);
+  const db = new Kysely<Tables>({ dialect });
   return {
     db,
     engine: 'pglite',
@@ -110,6 +116,7 @@ async function openEmbedded(opts: { dataDir?: string; memory?: boolean; loadData
         return () => unlisten();
       },
     },
+    writeClock: () => dialect.clock.value,
     dump: (compression = 'none') => pglite.dumpDataDir(compression),
     close: async () => {
       await db.destroy();

@@ -19,6 +19,19 @@ import {
  * running inside it (stack-notes.md).
  */
 
+/**
+ * Counts committed writes. Every domain write of an embedded install goes through this one
+ * in-process PGlite, so "no change since" is exact here: read caches key on it.
+ */
+export class WriteClock {
+  value = 0;
+  tick(): void {
+    this.value++;
+  }
+}
+
+const READ_ONLY = /^\s*(select|show|fetch|declare|close)\b/i;
+
 interface OpenTransaction {
   tx: PGliteTransaction;
   finish: (commit: boolean) => void;
@@ -28,10 +41,14 @@ interface OpenTransaction {
 class PGliteConnection implements DatabaseConnection {
   private open: OpenTransaction | undefined;
 
-  constructor(private readonly pglite: PGlite) {}
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly clock: WriteClock,
+  ) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const target = this.open?.tx ?? this.pglite;
+    if (!this.open && !READ_ONLY.test(compiled.sql)) this.clock.tick();
     // Parameterless SQL goes through the simple protocol so migrations may hold several statements.
     const result =
       compiled.parameters.length === 0
@@ -91,15 +108,19 @@ class PGliteConnection implements DatabaseConnection {
     this.open = undefined;
     open.finish(commit);
     const outcome = await open.done;
+    if (commit) this.clock.tick();
     if (outcome instanceof Error && commit) throw outcome;
   }
 }
 
 class PGliteDriver implements Driver {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly clock: WriteClock,
+  ) {}
   async init(): Promise<void> {}
   async acquireConnection(): Promise<DatabaseConnection> {
-    return new PGliteConnection(this.pglite);
+    return new PGliteConnection(this.pglite, this.clock);
   }
   async beginTransaction(connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
     await (connection as PGliteConnection).begin();
@@ -115,12 +136,15 @@ class PGliteDriver implements Driver {
 }
 
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(
+    private readonly pglite: PGlite,
+    readonly clock = new WriteClock(),
+  ) {}
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite);
+    return new PGliteDriver(this.pglite, this.clock);
   }
   createIntrospector(db: Kysely<any>) {
     return new PostgresIntrospector(db);
