@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SimServer, type FaultSpec, type RecordedRequest, type SimReply, type SimRequest } from '../shared/sim-server.js';
+import { SimServer, SimulatedPsa, type SimReply, type SimRequest } from '../shared/sim-server.js';
 import { AtSimError, ciGet, matches, normaliseQuery, project, type AtRecord, type NormalisedQuery } from './sim-query.js';
 import { AT_ENTITIES, AutotaskSimState, type AtEntityName } from './sim-state.js';
 import { seedAutotaskDemo, type AutotaskDemo } from './sim-demo.js';
@@ -39,9 +39,9 @@ interface PageCursor {
  * header auth with the real failure statuses, the query engine with paging, contract child
  * routes, and adjustments that really change units.
  */
-export class AutotaskSimulator {
+export class AutotaskSimulator extends SimulatedPsa {
   readonly state = new AutotaskSimState();
-  readonly #server: SimServer;
+  protected readonly server: SimServer;
   readonly #users: AtSimApiUser[];
   readonly #options: AutotaskSimulatorOptions;
   readonly #cursors = new Map<string, PageCursor>();
@@ -49,15 +49,16 @@ export class AutotaskSimulator {
   #origin = '';
 
   private constructor(options: AutotaskSimulatorOptions) {
+    super();
     this.#options = options;
     this.#users = options.users ?? [DEFAULT_AT_USER];
-    this.#server = new SimServer({ handler: (req) => this.#handle(req), faultBody: (status) => faultBody(status) });
+    this.server = new SimServer({ handler: (req) => this.#handle(req), faultBody: (status) => faultBody(status) });
   }
 
   /** Starts a simulator on 127.0.0.1 with an ephemeral port. */
   static async start(options: AutotaskSimulatorOptions = {}): Promise<AutotaskSimulator> {
     const sim = new AutotaskSimulator(options);
-    sim.#origin = await sim.#server.start();
+    sim.#origin = await sim.server.start();
     return sim;
   }
 
@@ -71,28 +72,14 @@ export class AutotaskSimulator {
     return `${this.#origin}/atservicesrest/`;
   }
 
-  /** Every request received, for assertions on headers and call counts. */
-  get requests(): RecordedRequest[] {
-    return this.#server.requests;
-  }
 
-  /** Makes the next `count` matching requests fail with `status` (and Retry-After) or hang. */
-  injectFaults(spec: FaultSpec): void {
-    this.#server.injectFaults(spec);
-  }
 
-  clearFaults(): void {
-    this.#server.clearFaults();
-  }
 
   /** Seeds sample companies, contracts and services so a sync has something to change. */
   seedDemo(): AutotaskDemo {
     return seedAutotaskDemo(this.state);
   }
 
-  stop(): Promise<void> {
-    return this.#server.stop();
-  }
 
   // ---- routing -----------------------------------------------------------------------
 

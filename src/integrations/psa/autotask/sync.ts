@@ -4,7 +4,8 @@ import {
   chunks, CodedLog, CountingSink, errorDetails, fixed2, groupByCustomer, parseCustomersFilter, parseFlag,
   type SyncChange, type SyncCustomer, type SyncLogSink, type SyncResult,
 } from '../shared/sync-model.js';
-import { InvalidBillingPeriod, type SyncPeriod, type SyncQuantitySource } from '../shared/sync-source.js';
+import { type SyncPeriod, type SyncQuantitySource } from '../shared/sync-source.js';
+import { requiredSecrets, syncPeriod } from '../shared/sync-preamble.js';
 import { AutotaskClient, formatAutotaskDate, type AutotaskClientOptions } from './client.js';
 import { MAX_RECORDS, where } from './filter.js';
 import { AT_CODES } from './sync-codes.js';
@@ -79,31 +80,17 @@ export async function syncAutotask(input: AutotaskSyncInput): Promise<SyncResult
     log.emit('AT17');
     return finish(true);
   }
-  let secrets: Record<string, string>;
-  try {
-    secrets = input.secrets();
-  } catch (e) {
-    log.emit('AT16', { message: errorDetails(e) });
-    return finish(true);
-  }
-  for (const name of AUTOTASK_SECRET_NAMES) {
-    if (typeof secrets[name] !== 'string' || secrets[name].trim() === '') {
-      log.emit('AT18', { secret: name });
-      return finish(true);
-    }
-  }
+  const secrets = requiredSecrets(input.secrets, AUTOTASK_SECRET_NAMES, {
+    unreadable: (e) => log.emit('AT16', { message: errorDetails(e) }),
+    missing: (name) => log.emit('AT18', { secret: name }),
+  });
+  if (!secrets) return finish(true);
   const now = input.now ?? new Date();
-  let period: SyncPeriod;
-  try {
-    period = await input.source.resolvePeriod(p.BillingPeriod, now);
-  } catch (e) {
-    if (e instanceof InvalidBillingPeriod) {
-      log.emit('AT19');
-      return finish(true);
-    }
-    log.emit('AT03', { error: errorDetails(e) });
-    return finish(true);
-  }
+  const period = await syncPeriod(input.source, p.BillingPeriod, now, {
+    invalid: () => log.emit('AT19'),
+    failed: (e) => log.emit('AT03', { error: errorDetails(e) }),
+  });
+  if (!period) return finish(true);
   log.emit('AT01', { periodEndDate: period.endDate });
 
   const client = new AutotaskClient({

@@ -1,4 +1,4 @@
-import { SimServer, type FaultSpec, type RecordedRequest, type SimReply, type SimRequest } from '../shared/sim-server.js';
+import { SimServer, SimulatedPsa, type SimReply, type SimRequest } from '../shared/sim-server.js';
 import { ConditionsError, evaluate, parseConditions, readPath, rootFields } from './sim-conditions.js';
 import { seedConnectWiseDemo, type ConnectWiseDemo } from './sim-demo.js';
 import { CW_FIELDS, ConnectWiseSimState, CwSimError, notFound, type CwRow } from './sim-state.js';
@@ -34,17 +34,18 @@ type Resource = keyof typeof CW_FIELDS;
  * Basic + clientId auth, the conditions grammar, page/pageSize/Link paging, JSON-Patch,
  * addition validation with derived prices, and the `{code,message,errors}` error shape.
  */
-export class ConnectWiseSimulator {
+export class ConnectWiseSimulator extends SimulatedPsa {
   readonly state = new ConnectWiseSimState();
-  readonly #server: SimServer;
+  protected readonly server: SimServer;
   readonly #credentials: CwSimCredentials;
   readonly #codebase: string;
   #origin = '';
 
   private constructor(options: ConnectWiseSimulatorOptions) {
+    super();
     this.#credentials = options.credentials ?? DEFAULT_CW_CREDENTIALS;
     this.#codebase = options.codebase ?? 'v4_6_release';
-    this.#server = new SimServer({
+    this.server = new SimServer({
       handler: (req) => this.#handle(req),
       faultBody: (status) => ({ code: status === 429 ? 'TooManyRequests' : 'UnexpectedError', message: `Simulated HTTP ${status}`, errors: [] }),
     });
@@ -52,7 +53,7 @@ export class ConnectWiseSimulator {
 
   static async start(options: ConnectWiseSimulatorOptions = {}): Promise<ConnectWiseSimulator> {
     const sim = new ConnectWiseSimulator(options);
-    sim.#origin = await sim.#server.start();
+    sim.#origin = await sim.server.start();
     return sim;
   }
 
@@ -66,26 +67,14 @@ export class ConnectWiseSimulator {
     return `${this.#origin}/${this.#codebase}/apis/3.0`;
   }
 
-  get requests(): RecordedRequest[] {
-    return this.#server.requests;
-  }
 
-  injectFaults(spec: FaultSpec): void {
-    this.#server.injectFaults(spec);
-  }
 
-  clearFaults(): void {
-    this.#server.clearFaults();
-  }
 
   /** Seeds sample companies, agreements, catalog items and additions. */
   seedDemo(): ConnectWiseDemo {
     return seedConnectWiseDemo(this.state);
   }
 
-  stop(): Promise<void> {
-    return this.#server.stop();
-  }
 
   // ---- routing -----------------------------------------------------------------------
 

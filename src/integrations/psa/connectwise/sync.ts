@@ -4,7 +4,8 @@ import {
   chunks, CodedLog, CountingSink, errorDetails, fixed2, groupByCustomer, parseCustomersFilter, parseFlag,
   type SyncCustomer, type SyncLogSink, type SyncResult,
 } from '../shared/sync-model.js';
-import { InvalidBillingPeriod, type SyncPeriod, type SyncQuantitySource } from '../shared/sync-source.js';
+import { type SyncPeriod, type SyncQuantitySource } from '../shared/sync-source.js';
+import { requiredSecrets, syncPeriod } from '../shared/sync-preamble.js';
 import { ConnectWiseClient, type ConnectWiseClientOptions } from './client.js';
 import { allOf, anyOf, condition } from './conditions.js';
 import { CW_CODES } from './sync-codes.js';
@@ -67,28 +68,16 @@ export async function syncConnectWise(input: ConnectWiseSyncInput): Promise<Sync
     log.emit('CW17');
     return finish(true);
   }
-  let secrets: Record<string, string>;
-  try {
-    secrets = input.secrets();
-  } catch (e) {
-    log.emit('CW16', { message: errorDetails(e) });
-    return finish(true);
-  }
-  for (const name of CONNECTWISE_SECRET_NAMES) {
-    if (typeof secrets[name] !== 'string' || secrets[name].trim() === '') {
-      log.emit('CW18', { property: name });
-      return finish(true);
-    }
-  }
-  const now = input.now ?? new Date();
-  let period: SyncPeriod;
-  try {
-    period = await input.source.resolvePeriod(p.BillingPeriod, now);
-  } catch (e) {
-    if (e instanceof InvalidBillingPeriod) log.emit('CW19');
-    else log.emit('CW03', { error: errorDetails(e) });
-    return finish(true);
-  }
+  const secrets = requiredSecrets(input.secrets, CONNECTWISE_SECRET_NAMES, {
+    unreadable: (e) => log.emit('CW16', { message: errorDetails(e) }),
+    missing: (name) => log.emit('CW18', { property: name }),
+  });
+  if (!secrets) return finish(true);
+  const period = await syncPeriod(input.source, p.BillingPeriod, input.now ?? new Date(), {
+    invalid: () => log.emit('CW19'),
+    failed: (e) => log.emit('CW03', { error: errorDetails(e) }),
+  });
+  if (!period) return finish(true);
   log.emit('CW01', { periodEndDate: period.endDate });
 
   client = new ConnectWiseClient({

@@ -157,3 +157,26 @@ function send(res: ServerResponse, reply: SimReply): void {
   res.writeHead(reply.status, headers);
   res.end(payload);
 }
+
+/** What every PSA simulator offers tests besides its vendor's endpoints. */
+export abstract class SimulatedPsa {
+  protected abstract readonly server: SimServer;
+
+  /** Every request received, for assertions on headers and call counts. */
+  get requests(): RecordedRequest[] {
+    return this.server.requests;
+  }
+
+  /** Makes the next `count` matching requests fail with `status` (and Retry-After) or hang. */
+  injectFaults(spec: FaultSpec): void {
+    this.server.injectFaults(spec);
+  }
+
+  clearFaults(): void {
+    this.server.clearFaults();
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+}

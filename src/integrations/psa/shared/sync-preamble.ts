@@ -1,0 +1,41 @@
+import { InvalidBillingPeriod, type SyncPeriod, type SyncQuantitySource } from './sync-source.js';
+
+/**
+ * The job's secrets with every required one present, or undefined after reporting why not
+ * (seeds 003/004: an unreadable secret store and a missing secret each have a code of their own).
+ */
+export function requiredSecrets(
+  open: () => Record<string, string>,
+  names: readonly string[],
+  report: { unreadable(e: unknown): void; missing(name: string): void },
+): Record<string, string> | undefined {
+  let secrets: Record<string, string>;
+  try {
+    secrets = open();
+  } catch (e) {
+    report.unreadable(e);
+    return undefined;
+  }
+  const missing = names.find((name) => typeof secrets[name] !== 'string' || secrets[name].trim() === '');
+  if (missing !== undefined) {
+    report.missing(missing);
+    return undefined;
+  }
+  return secrets;
+}
+
+/** The bill period the BillingPeriod parameter names, or undefined after reporting why not. */
+export async function syncPeriod(
+  source: SyncQuantitySource,
+  billingPeriod: string,
+  now: Date,
+  report: { invalid(): void; failed(e: unknown): void },
+): Promise<SyncPeriod | undefined> {
+  try {
+    return await source.resolvePeriod(billingPeriod, now);
+  } catch (e) {
+    if (e instanceof InvalidBillingPeriod) report.invalid();
+    else report.failed(e);
+    return undefined;
+  }
+}
