@@ -65,6 +65,11 @@ describe('reports', () => {
     expect(() => assertReportSqlIsScoped("select name, 'users' from scoped_customers where name ilike @Name", names)).not.toThrow();
   });
 
+  it('stops a report whose rows stream at its timeout on either engine', async () => {
+    await t.db.insertInto('reports').values({ name: 'Endless', query: 'select a.name from scoped_customers a, scoped_customers b, scoped_customers c, scoped_customers d, scoped_customers e, scoped_customers f, scoped_customers g, scoped_customers h', parameters: '[]', columns: JSON.stringify([{ name: 'Name', type: 'string' }]) }).execute();
+    await expect(runReport(t.db, t.admin, { name: 'Endless', timeoutMs: 50 })).rejects.toThrow(/did not finish within 50 ms/);
+  });
+
   it.runIf(TEST_ENGINE === 'postgres')('stops a report at its timeout', async () => {
     await t.db.insertInto('reports').values({ name: 'Slow', query: 'select count(*) from scoped_customers a, scoped_customers b, scoped_customers c, scoped_customers d, scoped_customers e, scoped_customers f, scoped_customers g, scoped_customers h, scoped_customers i', parameters: '[]', columns: JSON.stringify([{ name: 'N', type: 'int' }]) }).execute();
     await expect(runReport(t.db, t.admin, { name: 'Slow', timeoutMs: 1 })).rejects.toThrow(/did not finish within 1 ms/);

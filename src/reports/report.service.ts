@@ -77,12 +77,33 @@ export async function runReport(db: Executor, caller: Caller, run: ReportRun): P
     await tx.executeQuery(CompiledQuery.raw('set transaction read only'));
     await tx.executeQuery(CompiledQuery.raw(`set local statement_timeout = ${Math.max(0, Math.floor(timeout))}`));
     try {
-      return (await tx.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [scope, ...values]))).rows;
+      return await fetchWithin(tx, text, [scope, ...values], timeout);
     } catch (e) {
       throw reportFailure(report, timeout, e);
     }
   });
   return { report, columns: columns.map((c) => c.column), rows: rows.map((r) => shape(r, report, columns)) };
+}
+
+const FETCH_ROWS = 500;
+const TIMED_OUT = '57014';
+
+/**
+ * Reads the report through a cursor, checking the clock between chunks. The server enforces
+ * statement_timeout itself; PGlite ignores it (measured), so there this check is what stops a
+ * report whose rows stream — one that must sort or aggregate everything first still runs to the
+ * end of that step before the check can fire.
+ */
+async function fetchWithin(tx: Executor, text: string, values: unknown[], timeout: number): Promise<Record<string, unknown>[]> {
+  const started = Date.now();
+  await tx.executeQuery(CompiledQuery.raw(`declare report_rows no scroll cursor for ${text}`, values));
+  const rows: Record<string, unknown>[] = [];
+  for (;;) {
+    const chunk = (await tx.executeQuery<Record<string, unknown>>(CompiledQuery.raw(`fetch ${FETCH_ROWS} from report_rows`))).rows;
+    rows.push(...chunk);
+    if (chunk.length < FETCH_ROWS) return rows;
+    if (timeout > 0 && Date.now() - started > timeout) throw Object.assign(new Error('report timed out'), { code: TIMED_OUT });
+  }
 }
 
 async function storedQuery(db: Executor, report: Report): Promise<string> {
@@ -122,6 +143,6 @@ function shape(row: Record<string, unknown>, report: Report, picked: { index: nu
 
 function reportFailure(report: Report, timeout: number, e: unknown): DomainError {
   const err = e as { code?: string; message?: string };
-  if (err.code === '57014') return new DomainError('ReportError', `Report '${report.name}' did not finish within ${timeout} ms.`);
+  if (err.code === TIMED_OUT) return new DomainError('ReportError', `Report '${report.name}' did not finish within ${timeout} ms.`);
   return new DomainError('ReportError', `Report '${report.name}' failed: ${err.message ?? String(e)}`);
 }
