@@ -57,11 +57,18 @@ export interface UserServicesTable {
   modified_at: Timestamp;
 }
 
+/** A user service tied to particular instances of its multi-instance customer service (seed 002: CRM 2011 "for the Site01 instance"). */
+export interface UserServiceInstancesTable {
+  user_service_id: number;
+  instance_id: number;
+}
+
 export interface ServicesTables {
   customer_services: CustomerServicesTable;
   customer_service_user_plans: CustomerServiceUserPlansTable;
   service_instances: ServiceInstancesTable;
   user_services: UserServicesTable;
+  user_service_instances: UserServiceInstancesTable;
 }
 
 export const servicesMigration: Migration = {
@@ -115,6 +122,19 @@ export const servicesMigration: Migration = {
       -- One row per user plan: some services (Hosted Apps and Desktops) give a user several plans at once.
       create unique index user_services_plan on user_services (user_id, customer_service_id, coalesce(user_plan_id, 0));
       create index user_services_customer_service on user_services (customer_service_id);
+    `.execute(db);
+  },
+};
+
+export const userServiceInstancesMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await sql`
+      create table user_service_instances (
+        user_service_id integer not null references user_services(id) on delete cascade,
+        instance_id integer not null references service_instances(id) on delete cascade,
+        primary key (user_service_id, instance_id)
+      );
+      create index user_service_instances_instance on user_service_instances (instance_id);
     `.execute(db);
   },
 };

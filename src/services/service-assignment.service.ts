@@ -217,6 +217,8 @@ export async function deprovisionCustomerService(tx: Tx, caller: Caller, custome
     await recordServiceChange(tx, caller, { action: 'user_service_removed', customerId: customer.id, userId: us.user_id, serviceId: service.id, customerServiceId: row.id, userServiceId: us.id, quantity: '0' });
   }
   await tx.updateTable('user_services').set({ status: 'Requested', modified_at: new Date() }).where('customer_service_id', '=', row.id).where('status', 'in', ACTIVE).execute();
+  // A de-provisioned service holds no instances, for the customer or any of its users.
+  await tx.deleteFrom('user_service_instances').where('user_service_id', 'in', tx.selectFrom('user_services').select('id').where('customer_service_id', '=', row.id)).execute();
   await tx.updateTable('customer_services').set({ status: 'Requested', modified_at: new Date() }).where('id', '=', row.id).execute();
   await recordServiceChange(tx, caller, { action: 'customer_service_removed', customerId: customer.id, serviceId: service.id, customerServiceId: row.id, quantity: '0' });
   const requestId = await createRequest(tx, caller, { entity: 'customer_service', entityId: row.id, customerId: customer.id, action: 'deprovision', desired: { service: service.code } });
@@ -383,6 +385,7 @@ export async function deprovisionUserService(tx: Tx, caller: Caller, customer: C
       await recordServiceChange(tx, caller, { action: 'user_service_removed', customerId: customer.id, userId: user.id, serviceId: service.id, customerServiceId: r.customer_service_id, userServiceId: r.id, quantity: '0' });
     }
     await tx.updateTable('user_services').set({ status: 'Requested', modified_at: new Date() }).where('id', '=', r.id).execute();
+    await tx.deleteFrom('user_service_instances').where('user_service_id', '=', r.id).execute();
     const id = await createRequest(tx, caller, { entity: 'user_service', entityId: r.id, customerId: customer.id, action: 'deprovision', desired: { service: service.code } });
     first ??= id;
   }

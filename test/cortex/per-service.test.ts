@@ -4,7 +4,7 @@ import { inTransaction } from '../../src/core/db/database.js';
 import { createCustomer, type Customer } from '../../src/tenancy/customer.service.js';
 import { createUser, getUser } from '../../src/tenancy/user.service.js';
 import { provisionCustomerService, provisionUserService } from '../../src/services/service-assignment.service.js';
-import { setServiceInstance } from '../../src/services/service-instances.js';
+import { setServiceInstance, tieUserServiceInstances } from '../../src/services/service-instances.js';
 import { errorOf, requestIdOf, startCortex, type CortexClient } from './support.js';
 
 /** Seed 002 lines 2330–2830 ("Services"): every example, sent as the seed writes it. */
@@ -34,8 +34,10 @@ beforeAll(async () => {
     await setServiceInstance(tx, t.admin, csp, { name: 'CRM2011' }, { name: 'Site02' });
     await provisionCustomerService(tx, t.admin, csp, { service: { name: 'SharePoint2010' }, resourceConfiguration: { FarmServer: 'SP01' } });
     await setServiceInstance(tx, t.admin, csp, { name: 'SharePoint2010' }, { name: 'intranet', properties: { SiteUrl: 'https://intranet.csp.local' } });
-    for (const [name, service] of [['user01', 'CRM2011'], ['FTC_u1', 'SharePoint2010']] as const) {
-      await provisionUserService(tx, t.admin, csp, await getUser(tx, t.admin, csp, { name }), { service: { name: service } });
+    for (const [name, service, instance] of [['user01', 'CRM2011', 'Site01'], ['FTC_u1', 'SharePoint2010', 'intranet']] as const) {
+      const user = await getUser(tx, t.admin, csp, { name });
+      await provisionUserService(tx, t.admin, csp, user, { service: { name: service } });
+      await tieUserServiceInstances(tx, t.admin, csp, user, { name: service }, [instance]);
     }
     await provisionCustomerService(tx, t.admin, ftc, { service: { name: 'FSS' }, properties: { FileShareServer: 'FTCFILE01' } });
     await provisionCustomerService(tx, t.admin, march, { service: { name: 'MARCH' } });
@@ -106,8 +108,11 @@ describe('querying services (seed 002, "Querying Services")', () => {
 </request>`);
     expect(errorOf(r)).toBeUndefined();
     const s = r.xml.response.customer[0].user[0].service[0];
-    expect(Object.keys(s)).toEqual(['name', 'fullname', 'status', 'approvalpending', 'enabled', 'userplan']);
+    expect(Object.keys(s)).toEqual(['name', 'fullname', 'status', 'approvalpending', 'enabled', 'userplan', 'instances']);
     expect(s.userplan).toEqual([{ name: 'FULL', fullname: 'Full' }]);
+    expect(s.instances).toEqual({ instance: [{ name: 'Site01' }] });
+    const untied = await api.post(`<?xml version="1.0" encoding="utf-8"?><request action="GET" version="1.0"><customer><name>CSP</name><user><name>user01_CSP</name><service><name>CRM2011</name><instances><instance><name>Site02</name></instance></instances></service></user></customer></request>`);
+    expect(errorOf(untied)).toEqual({ id: 10, message: "Instance 'Site02' of service 'CRM2011' not found." });
   });
 
   it('File Sharing for a customer with <properties filter="all" />', async () => {
@@ -231,7 +236,37 @@ describe('querying services (seed 002, "Querying Services")', () => {
 </request>`);
     const u = r.xml.response.customer[0].user[0];
     expect(u.name).toBe('FTC_u1_CSP');
-    expect(u.service).toEqual([{ name: 'SharePoint2010', fullname: 'SharePoint 2010', status: 'Requested', userplan: [{ name: 'Member', fullname: 'Member' }] }]);
+    expect(u.service).toEqual([{ name: 'SharePoint2010', fullname: 'SharePoint 2010', status: 'Requested', userplan: [{ name: 'Member', fullname: 'Member' }], instances: { instance: [{ name: 'intranet' }] } }]);
+  });
+});
+
+describe('per-user instances (seed 002: a user service "for the Site01 instance")', () => {
+  const userCrm = (inner: string, action = 'SET') =>
+    `<?xml version="1.0" encoding="utf-8"?><request action="${action}" version="1.0"><customer><name>CSP</name><user><name>user01_CSP</name><service><name>CRM2011</name>${inner}</service></user></customer></request>`;
+  const tiedNames = async () => (await api.post(userCrm('<instances />', 'GET'))).xml.response.customer[0].user[0].service[0].instances?.instance?.map((i: any) => i.name);
+
+  it('a SET with <instances> ties the user service; the GET → SET round trip changes nothing', async () => {
+    requestIdOf(await api.post(userCrm('<instances><instance><name>site02</name></instance></instances>')));
+    expect(await tiedNames()).toEqual(['Site01', 'Site02']);
+    const again = await api.post(userCrm('<instances><instance><name>Site01</name></instance><instance><name>Site02</name></instance></instances>'));
+    const noop = await t.db.selectFrom('provisioning_requests').select('desired').where('id', '=', requestIdOf(again)).executeTakeFirstOrThrow();
+    expect(noop.desired).toEqual({ noChange: true });
+  });
+
+  it('an unknown instance answers code 10 and ties nothing', async () => {
+    const before = await t.db.selectFrom('user_service_instances').select('instance_id').execute();
+    const r = await api.post(userCrm('<instances><instance><name>Site01</name></instance><instance><name>Site99</name></instance></instances>'));
+    expect(errorOf(r)).toEqual({ id: 10, message: "Instance 'Site99' of service 'CRM2011' not found." });
+    expect(await t.db.selectFrom('user_service_instances').select('instance_id').execute()).toEqual(before);
+  });
+
+  it('deleting the instance unties it; de-provisioning the user service removes every tie', async () => {
+    requestIdOf(await api.post(`<?xml version="1.0" encoding="utf-8"?><request action="DELETE" version="1.0"><customer><name>CSP</name><service><name>CRM2011</name><instances><instance><name>Site02</name></instance></instances></service></customer></request>`));
+    expect(await tiedNames()).toEqual(['Site01']);
+    requestIdOf(await api.post(userCrm('<status>NotProvisioned</status>')));
+    const user = await t.db.selectFrom('users').select('id').where('name', '=', 'user01_CSP').executeTakeFirstOrThrow();
+    const ties = await t.db.selectFrom('user_service_instances').innerJoin('user_services', 'user_services.id', 'user_service_instances.user_service_id').select('instance_id').where('user_services.user_id', '=', user.id).execute();
+    expect(ties).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { DB } from './database.js';
 import { tenancyMigration } from '../../tenancy/schema.js';
 import { catalogMigration } from '../../catalog/schema.js';
-import { servicesMigration } from '../../services/schema.js';
+import { servicesMigration, userServiceInstancesMigration } from '../../services/schema.js';
 import { provisioningMigration } from '../../provisioning/schema.js';
 import { ledgerMigration } from '../../billing/ledger/schema.js';
 import { billingMigration, billItemsUncheckedPeriodMigration } from '../../billing/schema.js';
@@ -33,6 +33,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011_approvals': approvalsMigration,
   '0012_exchange': exchangeMigration,
   '0013_bill_items_unchecked_period': billItemsUncheckedPeriodMigration,
+  '0014_user_service_instances': userServiceInstancesMigration,
 };
 
 class StaticProvider implements MigrationProvider {

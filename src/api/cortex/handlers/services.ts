@@ -5,7 +5,7 @@ import {
   customerServicesOf, deprovisionCustomerService, deprovisionUserService, provisionCustomerService, provisionUserService, userServicesOf,
   type CustomerServiceInput, type CustomerServiceView, type UserPlanOffer, type UserServiceView,
 } from '../../../services/service-assignment.service.js';
-import { deleteServiceInstance, serviceInstances, setServiceInstance } from '../../../services/service-instances.js';
+import { deleteServiceInstance, serviceInstances, setServiceInstance, tieUserServiceInstances, userServiceInstances } from '../../../services/service-instances.js';
 import { assertServiceAvailable, availableServices, resellableServices } from '../../../services/resale.js';
 import type { Customer } from '../../../tenancy/customer.service.js';
 import type { User } from '../../../tenancy/user.service.js';
@@ -186,12 +186,21 @@ export async function deleteCustomerServiceInstances(cx: WriteContext, customer:
 /** FIND <service/> in a user: every user service the customer offers, held or not. */
 export async function findUserServices(db: Executor, customer: Customer, user: User, node: XmlNode): Promise<OutNode[]> {
   const [offered, held] = await Promise.all([customerServicesOf(db, customer), userServicesOf(db, user)]);
-  return offered
+  const found = offered
     .filter((cs) => cs.service.has_user_service && cs.status !== 'NotProvisioned')
     .map((cs) => ({ cs, mine: held.filter((h) => h.service.id === cs.service.id) }))
     .map(({ cs, mine }) => ({ name: cs.service.code, fullname: cs.service.fullname, location: '', status: mine.find((m) => m.status !== 'NotProvisioned')?.status ?? mine[0]?.status ?? 'NotProvisioned', service: cs.service, mine }))
     .filter((s) => matchesFilter(node, s))
-    .map((s) => el('service', [el('name', s.name), el('fullname', s.fullname), el('status', s.status), ...heldPlans(s.service, s.mine)]));
+    .map(async (s) => el('service', [el('name', s.name), el('fullname', s.fullname), el('status', s.status), ...heldPlans(s.service, s.mine), ...(await heldInstances(db, s.service, s.mine, node))]));
+  return Promise.all(found);
+}
+
+/** With <instances> asked, the instances the user's service is tied to, shaped as the seed's request writes them. */
+async function heldInstances(db: Executor, service: Service, mine: UserServiceView[], node: XmlNode): Promise<OutNode[]> {
+  const asked = child(node, 'instances');
+  if (!asked || !service.multi_instance) return [];
+  const tied = await userServiceInstances(db, mine.filter((m) => m.status !== 'NotProvisioned').map((m) => m.id));
+  return [el('instances', selectedInstances(tied, asked, service).map((i) => el('instance', [el('name', i.name)])))];
 }
 
 function heldPlans(service: Service, mine: UserServiceView[]): OutNode[] {
@@ -213,6 +222,7 @@ export async function getUserService(db: Executor, user: User, node: XmlNode): P
   for (const m of active) if (m.userPlan) out.push(await heldPlanToWire(db, service, m.userPlan, planNodes(node)));
   const propsReq = propertiesRequestOf(node);
   if (propsReq) out.push(propertiesToWire(active[0]?.properties ?? {}, await propertyDefinitions(db, service.id, 'user'), propsReq));
+  out.push(...(await heldInstances(db, service, active, node)));
   return el('service', out);
 }
 
@@ -241,5 +251,11 @@ export async function setUserService(cx: WriteContext, customer: Customer, user:
     ...(enabled !== undefined ? { enabled } : {}),
     ...(properties ? { properties } : {}),
   });
+  const instances = child(node, 'instances');
+  if (instances) {
+    const names = children(instances, 'instance').map((i) => textOf(i, 'name') ?? '');
+    if (names.some((n) => n === '')) throw new DomainError('InvalidService', 'An <instance> must have a <name>.');
+    if (names.length) await tieUserServiceInstances(cx.tx, cx.caller, customer, user, { id: service.id }, names);
+  }
   await exchangeServiceSet(cx, customer, user, node);
 }
