@@ -121,3 +121,16 @@ export async function getUserPlan(db: Executor, service: Service, ref: NamedRef)
 export async function propertyDefinitions(db: Executor, serviceId: number, scope: PropertyDefinition['scope']): Promise<PropertyDefinition[]> {
   return db.selectFrom('property_definitions').selectAll().where('service_id', '=', serviceId).where('scope', '=', scope).orderBy('id').execute();
 }
+
+/**
+ * Fails with InvalidProperty (code 19) when a required property has neither a value nor a
+ * default (seed 002: "The File Sharing Service has one required setting: FileShareServer").
+ */
+export async function assertRequiredProperties(db: Executor, service: Service, scope: PropertyDefinition['scope'], properties: Record<string, string>): Promise<void> {
+  const given = new Map(Object.entries(properties).map(([k, v]) => [k.toLowerCase(), v.trim()]));
+  const missing = (await propertyDefinitions(db, service.id, scope)).filter((d) => d.required && !given.get(d.name.toLowerCase()) && !d.default_value);
+  if (missing.length === 0) return;
+  const names = missing.map((d) => d.name);
+  const where = scope === 'instance' ? `an instance of service '${service.code}'` : `service '${service.code}'`;
+  throw new DomainError('InvalidProperty', `${names.length === 1 ? 'The property' : 'The properties'} '${names.join("', '")}' ${names.length === 1 ? 'is' : 'are'} required to provision ${where}.`, { service: service.code, properties: names });
+}

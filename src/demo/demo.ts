@@ -12,13 +12,13 @@ interface DemoCustomer {
   billingId: string;
   parent?: string;
   users: string[];
-  services: { code: string; plan?: string; userPlans?: string[]; users?: Record<string, string[]> }[];
+  services: { code: string; plan?: string; userPlans?: string[]; properties?: Record<string, string>; users?: Record<string, string[]> }[];
 }
 
 /** A small reseller tree, so a new operator sees customers, users and services at once. */
 const DEMO: DemoCustomer[] = [
   // A reseller resells only what is provisioned to it.
-  { fullname: 'Northwind Reseller', domain: 'northwind.example', reseller: true, billingId: '0', users: ['nwadmin'], services: [{ code: 'Reseller' }, { code: 'HE' }, { code: 'FSS' }] },
+  { fullname: 'Northwind Reseller', domain: 'northwind.example', reseller: true, billingId: '0', users: ['nwadmin'], services: [{ code: 'Reseller' }, { code: 'HE' }, { code: 'FSS', properties: { FileShareServer: 'NWFILE01' } }] },
   {
     fullname: 'Fabrikam Incorporated',
     domain: 'fabrikam.example',
@@ -27,7 +27,7 @@ const DEMO: DemoCustomer[] = [
     users: ['alice', 'bob', 'carol'],
     services: [
       { code: 'HE', plan: 'Basic', userPlans: ['Ex10 Basic', 'Ex10 Full'], users: { alice: ['Ex10 Full'], bob: ['Ex10 Basic'], carol: ['Ex10 Basic'] } },
-      { code: 'FSS', plan: 'FULL', userPlans: ['Full', 'Read'], users: { alice: ['Full'], bob: ['Read'] } },
+      { code: 'FSS', plan: 'FULL', userPlans: ['Full', 'Read'], properties: { FileShareServer: 'FABFILE01' }, users: { alice: ['Full'], bob: ['Read'] } },
     ],
   },
   {
@@ -75,6 +75,7 @@ async function provisionServices(tx: Parameters<typeof createUser>[0], caller: C
     await provisionCustomerService(tx, caller, customer, {
       service: { name: s.code },
       ...(s.plan ? { plan: { name: s.plan } } : {}),
+      ...(s.properties ? { properties: s.properties } : {}),
       userPlans: (s.userPlans ?? []).map((p) => ({ plan: { fullname: p }, enabled: true })),
     });
     for (const [userName, plans] of Object.entries(s.users ?? {})) {

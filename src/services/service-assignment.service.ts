@@ -7,7 +7,7 @@ import { assertCustomerInScope, requirePermission, type Caller } from '../tenanc
 import type { Customer } from '../tenancy/customer.service.js';
 import type { User } from '../tenancy/user.service.js';
 import {
-  customerPlans, getCustomerPlan, getService, getUserPlan, userPlans,
+  assertRequiredProperties, customerPlans, getCustomerPlan, getService, getUserPlan, userPlans,
   type CustomerPlan, type NamedRef, type Service, type UserPlan,
 } from '../catalog/catalog.service.js';
 import type { ProvisioningStatus } from '../core/statuses.js';
@@ -147,6 +147,8 @@ export async function provisionCustomerService(
     properties: JSON.stringify({ ...(existing?.properties ?? {}), ...(input.properties ?? {}) }),
     resource_configuration: JSON.stringify({ ...(existing?.resource_configuration ?? {}), ...(input.resourceConfiguration ?? {}) }),
   };
+  // Checked only when the service is (re-)provisioned: an update merges into what is already set.
+  if (existing === undefined || reprovision) await assertRequiredProperties(tx, service, 'customer', JSON.parse(values.properties) as Record<string, string>);
   let row;
   let changed = reprovision || existing === undefined;
   if (existing === undefined) {

@@ -6,7 +6,7 @@ import { recordServiceChange } from '../billing/ledger/record-change.js';
 import { assertCustomerInScope, requirePermission, type Caller } from '../tenancy/caller.js';
 import type { Customer } from '../tenancy/customer.service.js';
 import type { User } from '../tenancy/user.service.js';
-import { getService, type NamedRef, type Service } from '../catalog/catalog.service.js';
+import { assertRequiredProperties, getService, type NamedRef, type Service } from '../catalog/catalog.service.js';
 
 export interface ServiceInstance {
   id: number;
@@ -43,6 +43,7 @@ export async function setServiceInstance(tx: Tx, caller: Caller, customer: Custo
     await tx.updateTable('service_instances').set({ properties }).where('id', '=', existing.id).execute();
     return createRequest(tx, caller, { entity: 'service_instance', entityId: existing.id, customerId: customer.id, action: 'update', desired: { service: service.code, instance: existing.name } });
   }
+  await assertRequiredProperties(tx, service, 'instance', input.properties ?? {});
   const row = await tx.insertInto('service_instances').values({ customer_service_id: csId, name: input.name, status: 'Requested', properties }).returning('id').executeTakeFirstOrThrow();
   await recordServiceChange(tx, caller, { action: 'instance_added', customerId: customer.id, serviceId: service.id, customerServiceId: csId, instanceId: row.id, instanceName: input.name, sku: service.sku });
   return createRequest(tx, caller, { entity: 'service_instance', entityId: row.id, customerId: customer.id, action: 'provision', desired: { service: service.code, instance: input.name } });

@@ -142,7 +142,7 @@ describe('scoping: services and locations', () => {
   it('a reseller cannot read or change the services of a sibling\'s customer, even when handed the customer', async () => {
     const { customerServicesOf, provisionCustomerService, deprovisionCustomerService, provisionUserService } = await import('../services/service-assignment.service.js');
     await resell(t.db, t.admin, tree.resellerB, ['FSS']);
-    await inTransaction(t.db, (tx) => provisionCustomerService(tx, t.admin, tree.customerB.customer, { service: { name: 'FSS' }, userPlans: [{ plan: { name: 'FULL' }, enabled: true }] }));
+    await inTransaction(t.db, (tx) => provisionCustomerService(tx, t.admin, tree.customerB.customer, { service: { name: 'FSS' }, properties: { FileShareServer: 'BFILE01' }, userPlans: [{ plan: { name: 'FULL' }, enabled: true }] }));
     const attempts = {
       'provision a customer service': () => inTransaction(t.db, (tx) => provisionCustomerService(tx, tree.resellerA.admin, tree.customerB.customer, { service: { name: 'HE' } })),
       'de-provision a customer service': () => inTransaction(t.db, (tx) => deprovisionCustomerService(tx, tree.resellerA.admin, tree.customerB.customer, { name: 'FSS' })),

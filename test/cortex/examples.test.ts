@@ -19,6 +19,7 @@ beforeAll(async () => {
     await provisionCustomerService(tx, t.admin, customer, {
       service: { name: 'FSS' },
       plan: { name: 'FULL' },
+      properties: { FileShareServer: 'ATESTFILE01' },
       userPlans: ['FULL', 'READ', 'LIST'].map((name) => ({ plan: { name }, enabled: true })),
     });
     const { customer: bac } = await createCustomer(tx, t.admin, { name: 'BAC', fullname: 'Basic API Customer', contactName: 'Admin', contactEmail: 'Admin@csm.local', primaryDomain: 'csm.local' });
@@ -289,7 +290,7 @@ describe('useful techniques and multi-item provisioning', () => {
   });
 
   it('lists the services a reseller can resell: only those provisioned to it', async () => {
-    requestIdOf(await api.post(request('SET', '<customer><name>AA</name><service><name>Reseller</name></service><service><name>HE</name></service><service><name>FSS</name></service></customer>')));
+    requestIdOf(await api.post(request('SET', '<customer><name>AA</name><service><name>Reseller</name></service><service><name>HE</name></service><service><name>FSS</name><properties><property><name>FileShareServer</name><value>AAFILE01</value></property></properties></service></customer>')));
     const r = await api.post(`<?xml version="1.0" encoding="utf-8"?>
 <request action="GET" version="1.0"> 
 <customer>

@@ -301,6 +301,23 @@ describe('provisioning services (seed 002, "Provisioning Services")', () => {
     expect(s.properties.property).toEqual([{ name: 'FileShareServer', value: 'CSPFILEHOST01' }]);
   });
 
+  it('File Sharing without its required FileShareServer: code 19 naming the property, nothing written', async () => {
+    const count = async (table: 'customer_services' | 'provisioning_requests' | 'service_changes') => Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await Promise.all([count('customer_services'), count('provisioning_requests'), count('service_changes')]);
+    const r = await api.post(`<?xml version="1.0" encoding="utf-8"?><request action="SET" version="1.0"><customer><name>NEW</name><service><name>FSS</name><status>Provisioned</status><package><name>Basic</name><enabled>True</enabled></package></service></customer></request>`);
+    expect(r.status).toBe(400);
+    expect(errorOf(r)).toEqual({ id: 19, message: "The property 'FileShareServer' is required to provision service 'FSS'." });
+    const blank = await api.post(`<?xml version="1.0" encoding="utf-8"?><request action="SET" version="1.0"><customer><name>NEW</name><service><name>FSS</name><properties><property><name>FileShareServer</name><value> </value></property></properties></service></customer></request>`);
+    expect(errorOf(blank)?.id).toBe(19);
+    expect(await Promise.all([count('customer_services'), count('provisioning_requests'), count('service_changes')])).toEqual(before);
+  });
+
+  it('an instance without its required property: code 19, no instance added', async () => {
+    const r = await api.post(`<?xml version="1.0" encoding="utf-8"?><request action="SET" version="1.0"><customer><name>crc</name><service><name>MySQL</name><instances><instance><name>db9</name></instance></instances></service></customer></request>`);
+    expect(errorOf(r)).toEqual({ id: 19, message: "The property 'DatabaseName' is required to provision an instance of service 'MySQL'." });
+    expect(await t.db.selectFrom('service_instances').select('id').where('name', '=', 'db9').execute()).toEqual([]);
+  });
+
   it('Hosted Apps and Desktops to a customer: the Shared Site package with Desktops enabled', async () => {
     const r = await api.post(`<?xml version="1.0" encoding="utf-8"?>
 <request action="SET" trace="true" version="1.0">

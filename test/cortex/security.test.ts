@@ -17,7 +17,7 @@ beforeAll(async () => {
   tree = await makeResellerTree(t.db, t.admin);
   await resell(t.db, t.admin, tree.resellerB, ['FSS']);
   await inTransaction(t.db, async (tx) => {
-    await provisionCustomerService(tx, t.admin, tree.customerB.customer, { service: { name: 'FSS' }, userPlans: [{ plan: { name: 'FULL' }, enabled: true }] });
+    await provisionCustomerService(tx, t.admin, tree.customerB.customer, { service: { name: 'FSS' }, properties: { FileShareServer: 'BFILE01' }, userPlans: [{ plan: { name: 'FULL' }, enabled: true }] });
     const { user } = await createUser(tx, t.admin, tree.customerB.customer, { name: 'bob', password: { password: PASSWORD } });
     await setRoles(tx, t.admin, user.id, [ROLE.user]);
     const noApi = await createUser(tx, t.admin, tree.customerA.customer, { name: 'noapi', password: { password: PASSWORD } });

@@ -46,9 +46,12 @@ export async function makeResellerTree(db: DB, provider: Caller): Promise<Resell
   return { resellerA, customerA, resellerB, customerB, direct };
 }
 
+/** Values for the catalog's required properties (seed 002: FSS needs its FileShareServer). */
+const REQUIRED_PROPERTIES: Record<string, Record<string, string>> = { FSS: { FileShareServer: 'FILE01' } };
+
 /** Provisions services to a reseller, so that it can resell them to its customers. */
 export async function resell(db: DB, by: Caller, reseller: Tenant, codes: string[]): Promise<void> {
   await inTransaction(db, async (tx) => {
-    for (const code of codes) await provisionCustomerService(tx, by, reseller.customer, { service: { name: code } });
+    for (const code of codes) await provisionCustomerService(tx, by, reseller.customer, { service: { name: code }, properties: REQUIRED_PROPERTIES[code] ?? {} });
   });
 }
