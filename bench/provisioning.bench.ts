@@ -50,14 +50,19 @@ export const provisioningBench: Bench = {
   async run() {
     for (const processes of [1, 2]) {
       const { database, provider } = await benchDatabase('postgres');
+      // The backlog exists before the workers start, so the rate is the workers' own, not the creator's.
+      let ids: number[] = [];
+      for (let batch = 0; batch < BACKLOG / 100; batch++) ids = await newCustomers(database, provider, 100);
       const workers = await startWorkers(processes, database.url!);
       try {
-        const started = performance.now();
-        let ids: number[] = [];
-        for (let batch = 0; batch < BACKLOG / 100; batch++) ids = await newCustomers(database, provider, 100);
         await waitDone(database, ids.at(-1)!);
-        const ms = performance.now() - started;
-        console.log(`[postgres] ${processes} worker process(es) × 4: ${BACKLOG} requests created and completed in ${Math.round(ms)} ms = ${rate(BACKLOG, ms)}`);
+        const span = await database.db
+          .selectFrom('provisioning_requests')
+          .select([(eb) => eb.fn.min('started_at').as('first'), (eb) => eb.fn.max('finished_at').as('last')])
+          .where('id', '<=', ids.at(-1)!)
+          .executeTakeFirstOrThrow();
+        const ms = new Date(span.last as Date).getTime() - new Date(span.first as Date).getTime();
+        console.log(`[postgres] ${processes} worker process(es) × 4: a backlog of ${BACKLOG} requests drained in ${Math.round(ms)} ms = ${rate(BACKLOG, ms)} (first start → last finish)`);
 
         const latencies: number[] = [];
         for (let i = 0; i < LATENCY_SAMPLES; i++) {
