@@ -142,8 +142,8 @@ async function settleApproval(tx: Tx, approvalId: number, now: Date): Promise<vo
   if (outcome) await tx.updateTable('approval_requests').set({ status: outcome, resolved_at: now }).where('id', '=', approvalId).execute();
 }
 
-/** A request waits for every approval holding it; one rejection fails it. */
-async function settleRequest(tx: Tx, requestId: number, now: Date): Promise<void> {
+/** A request waits for every approval holding it; one rejection (or timeout: `reason`) fails it. */
+export async function settleRequest(tx: Tx, requestId: number, now: Date, reason = 'Rejected by an approver.'): Promise<void> {
   const approvals = await tx.selectFrom('approval_requests').select('status').where('provisioning_request_id', '=', requestId).execute();
   const rejected = approvals.some((a) => a.status === 'Rejected');
   if (!rejected && approvals.some((a) => a.status === 'Pending')) return;
@@ -151,7 +151,7 @@ async function settleRequest(tx: Tx, requestId: number, now: Date): Promise<void
   if (request.entity === 'customer_service') await tx.updateTable('customer_services').set({ approval_pending: false }).where('id', '=', request.entity_id).execute();
   if (!rejected) return releaseRequest(tx, requestId);
   await tx.updateTable('approval_requests').set({ status: 'Rejected', resolved_at: now }).where('provisioning_request_id', '=', requestId).where('status', '=', 'Pending').execute();
-  await tx.updateTable('provisioning_requests').set({ status: 'Failed', error: 'Rejected by an approver.', finished_at: now }).where('id', '=', requestId).where('status', '=', 'Pending').execute();
+  await tx.updateTable('provisioning_requests').set({ status: 'Failed', error: reason, finished_at: now }).where('id', '=', requestId).where('status', '=', 'Pending').execute();
   await setEntityStatus(tx, request.entity, request.entity_id, 'Failed');
 }
 

@@ -68,6 +68,8 @@ export interface ApprovalRequestsTable {
   requested_by_user_id: number | null;
   requested_at: Created;
   resolved_at: Date | null;
+  /** When the last reminder was logged (Tenantry has no mail server: reminders go to the request log). */
+  reminded_at: Date | null;
 }
 
 /** One approver's answer (the seed's <subscription> inside <approvalresponse>), addressed by a GUID. */
@@ -169,5 +171,11 @@ export const approvalsMigration: Migration = {
         { name: WORKFLOW_GROUPS, description: 'Allow groups of people to subscribe to events that require approval' },
       ])
       .execute();
+  },
+};
+
+export const approvalRemindersMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await sql`alter table approval_requests add column reminded_at timestamptz`.execute(db);
   },
 };

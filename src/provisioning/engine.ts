@@ -32,6 +32,7 @@ import { enqueueRequest, PROVISIONING_QUEUE, type RequestJob } from './request-q
 import { RequestLog } from './request-log.js';
 import { isBatch, openSecrets, useRequestSecretBox } from './requests.js';
 import { buildWork, targetKey, type DriverTarget } from './task.js';
+import { expireApprovals } from '../approvals/expire-approvals.js';
 
 export interface EngineOptions {
   /** Requests run at once in this process. */
@@ -308,6 +309,7 @@ export class ProvisioningEngine {
   /** Re-queues requests whose worker stopped renewing its lease, and requests whose wake-up was lost. */
   private async reap(): Promise<void> {
     try {
+      await expireApprovals(this.ctx.db, new Date());
       const expired = await expiredLeases(this.ctx.db, 100);
       const stale = await staleRequested(this.ctx.db, this.options.leaseSeconds, 100);
       if (expired.length === 0 && stale.length === 0) return;

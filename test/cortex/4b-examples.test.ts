@@ -6,6 +6,7 @@ import { provisionCustomerService, provisionUserService } from '../../src/servic
 import { createUser } from '../../src/tenancy/user.service.js';
 import { errorOf, request, requestIdOf, startCortex, type CortexClient } from './support.js';
 import '../../src/approvals/approval-gate.js';
+import { expireApprovals } from '../../src/approvals/expire-approvals.js';
 
 let t: TestContext;
 let api: CortexClient;
@@ -354,6 +355,44 @@ describe('workflow approval (seed 002)', () => {
     expect(requestIdOf(reject)).toBe(requestId);
     const failed = await t.db.selectFrom('provisioning_requests').select(['status', 'error']).where('id', '=', requestId).executeTakeFirstOrThrow();
     expect(failed.status).toBe('Failed');
+  });
+
+  it('timeoutdays: an approval nobody answers is rejected after the group\'s 5 days and its request fails; reminderdays logs a reminder every 2 days', async () => {
+    const set = await api.post(request('SET', `<customer><name>${code}</name><service><name>OCS</name></service></customer>`));
+    const requestId = requestIdOf(set);
+    const approval = await t.db.selectFrom('approval_requests').select('requested_at').where('provisioning_request_id', '=', requestId).executeTakeFirstOrThrow();
+    const at = (days: number) => new Date(approval.requested_at.getTime() + days * 24 * 60 * 60 * 1000);
+    const reminders = async () => {
+      const r = await api.post(request('GET', `<request><id>${requestId}</id><log/></request>`));
+      return [r.xml.response.request.log?.entry ?? []].flat().map((e: any) => e.message).filter((m: string) => m.startsWith('Reminder'));
+    };
+
+    await expireApprovals(t.db, at(1.9));
+    expect(await reminders()).toEqual([]);
+    await expireApprovals(t.db, at(2.1));
+    await expireApprovals(t.db, at(2.2));
+    expect(await reminders()).toEqual([`Reminder: approval 'Provision Customer Service - Office Communication Server 2007' is still waiting for jocelynb_${code}, RogerA_${code}.`]);
+    await expireApprovals(t.db, at(4.2));
+    expect(await reminders()).toHaveLength(2);
+    const held = await api.post(request('GET', `<request><id>${requestId}</id></request>`));
+    expect(held.xml.response.request.status).toBe('Pending');
+
+    await expireApprovals(t.db, at(5.01));
+    const failed = await api.post(request('GET', `<request><id>${requestId}</id><log/></request>`));
+    expect(failed.xml.response.request.status).toBe('Failed');
+    expect([failed.xml.response.request.log.entry].flat().map((e: any) => e.message)).toContain("Approval 'Provision Customer Service - Office Communication Server 2007' timed out: not answered within 5 days. The request is rejected.");
+    const service = (await api.post(request('GET', `<customer><name>${code}</name><service><name>OCS</name></service></customer>`))).xml.response.customer[0].service[0];
+    expect(service).toMatchObject({ status: 'Failed', approvalpending: 'False' });
+    const all = await api.post(request('GET', `<customer><name>${code}</name><approvalresponses filter="all" /></customer>`));
+    const timedOut = [all.xml.response.customer[0].approvalresponses.approvalresponse].flat().find((a: any) => a.description.includes('Office Communication'));
+    expect(timedOut.status).toBe('Rejected');
+    expect([timedOut.subscription].flat().map((s: any) => [s.status, s.reason])).toEqual([
+      ['Rejected', 'Timed out: not answered within 5 days.'],
+      ['Rejected', 'Timed out: not answered within 5 days.'],
+    ]);
+    // Swept once: a later sweep neither logs nor changes it again.
+    await expireApprovals(t.db, at(9));
+    expect(await reminders()).toHaveLength(2);
   });
 
   it('GET of a customer, a user and a user service shows <approvalpending> after <status>; a held user de-provision shows True', async () => {

@@ -9,7 +9,7 @@ import { billingMigration, billItemsUncheckedPeriodMigration } from '../../billi
 import { apiTokensMigration } from '../../tenancy/api-tokens/schema.js';
 import { jobsMigration } from '../../jobs/schema.js';
 import { exchangeMigration } from '../../services/exchange/schema.js';
-import { approvalsMigration } from '../../approvals/schema.js';
+import { approvalRemindersMigration, approvalsMigration } from '../../approvals/schema.js';
 import { queueSchemaMigration } from '../queue.js';
 import { provisioningQueueMigration } from '../../provisioning/request-queue.js';
 import { reportsMigration } from '../../reports/schema.js';
@@ -34,6 +34,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0012_exchange': exchangeMigration,
   '0013_bill_items_unchecked_period': billItemsUncheckedPeriodMigration,
   '0014_user_service_instances': userServiceInstancesMigration,
+  '0015_approval_reminders': approvalRemindersMigration,
 };
 
 class StaticProvider implements MigrationProvider {
