@@ -3,7 +3,7 @@ import { appendLog } from '../provisioning/engine.queries.js';
 import { settleRequest } from './approval-response.service.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Approvals handled per sweep; the reaper runs again soon, so a backlog drains over a few sweeps. */
+/** Approvals read and decided per transaction. */
 const BATCH = 100;
 
 export interface ExpiryOutcome {
@@ -35,35 +35,45 @@ interface PendingApproval {
  * request (visible in the CortexAPI `<request><log/>`), written at most once per interval.
  */
 export async function expireApprovals(db: DB, now: Date): Promise<ExpiryOutcome> {
-  return inTransaction(db, async (tx) => {
-    // skip locked: several engine processes sweep at once without timing out or reminding twice.
-    const pending = (await tx
-      .selectFrom('approval_requests')
-      .innerJoin('customers', 'customers.id', 'approval_requests.customer_id')
-      .leftJoin('approval_groups', 'approval_groups.id', 'approval_requests.group_id')
-      .select([
-        'approval_requests.id', 'approval_requests.customer_id', 'customers.parent_id', 'approval_requests.provisioning_request_id', 'approval_requests.provider_id',
-        'approval_requests.group_id', 'approval_requests.description', 'approval_requests.requested_at', 'approval_requests.reminded_at', 'approval_groups.configuration as group_configuration',
-      ])
-      .where('approval_requests.status', '=', 'Pending')
-      .orderBy('approval_requests.id')
-      .limit(BATCH)
-      .forUpdate('approval_requests')
-      .skipLocked()
-      .execute()) as PendingApproval[];
-    const outcome: ExpiryOutcome = { timedOut: 0, reminded: 0 };
-    for (const approval of pending) {
-      const { timeoutDays, reminderDays } = await scheduleOf(tx, approval);
-      if (timeoutDays > 0 && now.getTime() >= approval.requested_at.getTime() + timeoutDays * DAY_MS) {
-        await timeOut(tx, approval, timeoutDays, now);
-        outcome.timedOut++;
-      } else if (reminderDays > 0 && now.getTime() >= (approval.reminded_at ?? approval.requested_at).getTime() + reminderDays * DAY_MS) {
-        await remind(tx, approval, now);
-        outcome.reminded++;
+  const outcome: ExpiryOutcome = { timedOut: 0, reminded: 0 };
+  // Paged by id so approvals that are not due yet never hide later ones that are.
+  for (let after = 0; ; ) {
+    const page = await inTransaction(db, async (tx) => {
+      const pending = await selectPending(tx, after);
+      for (const approval of pending) {
+        const { timeoutDays, reminderDays } = await scheduleOf(tx, approval);
+        if (timeoutDays > 0 && now.getTime() >= approval.requested_at.getTime() + timeoutDays * DAY_MS) {
+          await timeOut(tx, approval, timeoutDays, now);
+          outcome.timedOut++;
+        } else if (reminderDays > 0 && now.getTime() >= (approval.reminded_at ?? approval.requested_at).getTime() + reminderDays * DAY_MS) {
+          await remind(tx, approval, now);
+          outcome.reminded++;
+        }
       }
-    }
-    return outcome;
-  });
+      return pending;
+    });
+    if (page.length < BATCH) return outcome;
+    after = page[page.length - 1]!.id;
+  }
+}
+
+function selectPending(tx: Tx, after: number): Promise<PendingApproval[]> {
+  // skip locked: several engine processes sweep at once without timing out or reminding twice.
+  return tx
+    .selectFrom('approval_requests')
+    .innerJoin('customers', 'customers.id', 'approval_requests.customer_id')
+    .leftJoin('approval_groups', 'approval_groups.id', 'approval_requests.group_id')
+    .select([
+      'approval_requests.id', 'approval_requests.customer_id', 'customers.parent_id', 'approval_requests.provisioning_request_id', 'approval_requests.provider_id',
+      'approval_requests.group_id', 'approval_requests.description', 'approval_requests.requested_at', 'approval_requests.reminded_at', 'approval_groups.configuration as group_configuration',
+    ])
+    .where('approval_requests.status', '=', 'Pending')
+    .where('approval_requests.id', '>', after)
+    .orderBy('approval_requests.id')
+    .limit(BATCH)
+    .forUpdate('approval_requests')
+    .skipLocked()
+    .execute();
 }
 
 /**

@@ -410,4 +410,23 @@ describe('workflow approval (seed 002)', () => {
     expect(Object.keys(service).slice(0, 4)).toEqual(['name', 'fullname', 'status', 'approvalpending']);
     expect(service.approvalpending).toBe('False');
   });
+
+  it("timeoutdays of Workflow Managers: the held user de-provision is rejected after the customer's 4 days", async () => {
+    const user = await t.db.selectFrom('users').select('id').where('name', '=', `jocelynb_${code}`).executeTakeFirstOrThrow();
+    const held = await t.db
+      .selectFrom('approval_requests')
+      .innerJoin('provisioning_requests', 'provisioning_requests.id', 'approval_requests.provisioning_request_id')
+      .select(['approval_requests.requested_at', 'provisioning_requests.id'])
+      .where('provisioning_requests.entity', '=', 'user')
+      .where('provisioning_requests.entity_id', '=', user.id)
+      .where('approval_requests.status', '=', 'Pending')
+      .executeTakeFirstOrThrow();
+    const at = (days: number) => new Date(held.requested_at.getTime() + days * 24 * 60 * 60 * 1000);
+    await expireApprovals(t.db, at(3.99));
+    expect((await api.post(request('GET', `<request><id>${held.id}</id></request>`))).xml.response.request.status).toBe('Pending');
+    await expireApprovals(t.db, at(4.01));
+    expect((await api.post(request('GET', `<request><id>${held.id}</id></request>`))).xml.response.request.status).toBe('Failed');
+    const after = (await api.post(request('GET', `<customer><name>${code}</name><user><name>jocelynb</name></user></customer>`))).xml.response.customer[0].user[0];
+    expect(after.approvalpending).toBe('False');
+  });
 });
