@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { Executor, Tx } from '../core/db/database.js';
+import type { CustomerServicesTable } from './schema.js';
 import { DomainError, userNotFound } from '../core/errors.js';
 import { createRequest } from '../provisioning/requests.js';
 import { recordServiceChange } from '../billing/ledger/record-change.js';
@@ -61,7 +63,7 @@ export async function customerServicesOf(db: Executor, customer: Customer, servi
   return viewsOf(db, await q.orderBy('id').execute());
 }
 
-type CustomerServiceRow = Awaited<ReturnType<typeof loadRow>>;
+type CustomerServiceRow = Selectable<CustomerServicesTable>;
 
 /** Builds the views of several customer services with a fixed number of queries, however many there are. */
 async function viewsOf(db: Executor, rows: CustomerServiceRow[]): Promise<CustomerServiceView[]> {
@@ -115,8 +117,17 @@ async function viewsOf(db: Executor, rows: CustomerServiceRow[]): Promise<Custom
   }));
 }
 
-function loadRow(db: Executor, id: number) {
-  return db.selectFrom('customer_services').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+function findCustomerService(db: Executor, customerId: number, serviceId: number): Promise<CustomerServiceRow | undefined> {
+  return db.selectFrom('customer_services').selectAll().where('customer_id', '=', customerId).where('service_id', '=', serviceId).executeTakeFirst();
+}
+
+/** The customer's row of a service that is provisioned to it (user services and instances need one). */
+export async function provisionedCustomerService(db: Executor, customer: Customer, service: Service): Promise<CustomerServiceRow> {
+  const cs = await findCustomerService(db, customer.id, service.id);
+  if (!cs || cs.status === 'NotProvisioned') {
+    throw new DomainError('InvalidService', `Service '${service.code}' is not provisioned to customer '${customer.name}'.`);
+  }
+  return cs;
 }
 
 /**
@@ -133,7 +144,7 @@ export async function provisionCustomerService(
   assertCustomerInScope(caller, customer);
   requirePermission(caller, 'Manage Services');
   const service = await getService(tx, input.service);
-  const existing = await tx.selectFrom('customer_services').selectAll().where('customer_id', '=', customer.id).where('service_id', '=', service.id).executeTakeFirst();
+  const existing = await findCustomerService(tx, customer.id, service.id);
   const plans = await customerPlans(tx, service.id);
   const plan = input.plan ? await getCustomerPlan(tx, service, input.plan) : existing ? plans.find((p) => p.id === existing.customer_plan_id) : plans[0];
   const reprovision = existing !== undefined && existing.status === 'NotProvisioned';
@@ -149,22 +160,21 @@ export async function provisionCustomerService(
   };
   // Checked only when the service is (re-)provisioned: an update merges into what is already set.
   if (existing === undefined || reprovision) await assertRequiredProperties(tx, service, 'customer', JSON.parse(values.properties) as Record<string, string>);
+  const recordChange = (action: 'customer_service_added' | 'customer_service_plan_changed', customerServiceId: number) =>
+    recordServiceChange(tx, caller, { action, customerId: customer.id, serviceId: service.id, customerServiceId, planCode: plan?.name ?? null, planName: plan?.fullname ?? null, sku: plan?.sku ?? service.sku });
   let row;
   let changed = reprovision || existing === undefined;
   if (existing === undefined) {
     row = await tx.insertInto('customer_services').values({ customer_id: customer.id, service_id: service.id, status: 'Requested', ...values }).returningAll().executeTakeFirstOrThrow();
-    await recordServiceChange(tx, caller, { action: 'customer_service_added', customerId: customer.id, serviceId: service.id, customerServiceId: row.id, planCode: plan?.name ?? null, planName: plan?.fullname ?? null, sku: plan?.sku ?? service.sku });
+    await recordChange('customer_service_added', row.id);
   } else {
     const before = { customer_plan_id: existing.customer_plan_id, version: existing.version, enabled: existing.enabled, user_limit: existing.user_limit, is_billed: existing.is_billed, properties: JSON.stringify(existing.properties), resource_configuration: JSON.stringify(existing.resource_configuration) };
     changed ||= (Object.keys(values) as (keyof typeof values)[]).some((k) => before[k] !== values[k]);
     row = changed
       ? await tx.updateTable('customer_services').set({ ...values, ...(reprovision ? { status: 'Requested' as const } : {}), modified_at: new Date() }).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow()
       : existing;
-    if (reprovision) {
-      await recordServiceChange(tx, caller, { action: 'customer_service_added', customerId: customer.id, serviceId: service.id, customerServiceId: row.id, planCode: plan?.name ?? null, planName: plan?.fullname ?? null, sku: plan?.sku ?? service.sku });
-    } else if (existing.customer_plan_id !== values.customer_plan_id) {
-      await recordServiceChange(tx, caller, { action: 'customer_service_plan_changed', customerId: customer.id, serviceId: service.id, customerServiceId: row.id, planCode: plan?.name ?? null, planName: plan?.fullname ?? null, sku: plan?.sku ?? service.sku });
-    }
+    if (reprovision) await recordChange('customer_service_added', row.id);
+    else if (existing.customer_plan_id !== values.customer_plan_id) await recordChange('customer_service_plan_changed', row.id);
   }
   // seed 002: "if you don't specify any user plans, then all user plans are enabled"; a userpackage
   // that is named must say <enabled>True</enabled>, and the unnamed ones stay disabled (the demo's HE).
@@ -188,9 +198,10 @@ async function offerUserPlans(tx: Tx, service: Service, customerServiceId: numbe
   const plans = await Promise.all(named.map((o) => getUserPlan(tx, service, o.plan)));
   const unnamed = enableUnnamed ? (await userPlans(tx, service.id)).filter((p) => !plans.some((n) => n.id === p.id)) : [];
   const offers = [...named, ...unnamed.map((p): UserPlanOffer => ({ plan: { id: p.id }, enabled: true }))];
+  const existing = await tx.selectFrom('customer_service_user_plans').selectAll().where('customer_service_id', '=', customerServiceId).execute();
   for (const [i, offer] of offers.entries()) {
     const plan = plans[i] ?? unnamed[i - plans.length]!;
-    const current = await tx.selectFrom('customer_service_user_plans').selectAll().where('customer_service_id', '=', customerServiceId).where('user_plan_id', '=', plan.id).executeTakeFirst();
+    const current = existing.find((o) => o.user_plan_id === plan.id);
     // seed 002: a userpackage must say <enabled>True</enabled>, otherwise it is disabled by default.
     const enabled = offer.enabled ?? current?.enabled ?? false;
     const userLimit = offer.userLimit !== undefined ? offer.userLimit : current?.user_limit ?? null;
@@ -210,7 +221,7 @@ export async function deprovisionCustomerService(tx: Tx, caller: Caller, custome
   assertCustomerInScope(caller, customer);
   requirePermission(caller, 'Manage Services');
   const service = await getService(tx, serviceRef);
-  const row = await tx.selectFrom('customer_services').selectAll().where('customer_id', '=', customer.id).where('service_id', '=', service.id).executeTakeFirst();
+  const row = await findCustomerService(tx, customer.id, service.id);
   if (!row) throw new DomainError('InvalidService', `Service '${service.code}' is not provisioned to customer '${customer.name}'.`);
   const userServices = await tx.selectFrom('user_services').innerJoin('users', 'users.id', 'user_services.user_id').select(['user_services.id', 'user_services.user_id']).where('customer_service_id', '=', row.id).where('user_services.status', 'in', ACTIVE).execute();
   // A user service removed on its own earlier is still "Requested" here: its removal is already in the ledger.
@@ -291,15 +302,12 @@ export async function provisionUserService(
   requirePermission(caller, 'Manage Services');
   const service = await getService(tx, input.service);
   if (!service.has_user_service) throw new DomainError('InvalidService', `Service '${service.code}' has no user service.`);
-  const cs = await tx.selectFrom('customer_services').selectAll().where('customer_id', '=', customer.id).where('service_id', '=', service.id).executeTakeFirst();
-  if (!cs || cs.status === 'NotProvisioned') {
-    throw new DomainError('InvalidService', `Service '${service.code}' is not provisioned to customer '${customer.name}'.`);
-  }
+  const cs = await provisionedCustomerService(tx, customer, service);
   const offers = await tx.selectFrom('customer_service_user_plans').selectAll().where('customer_service_id', '=', cs.id).execute();
   const all = await userPlans(tx, service.id);
   const wanted: (UserPlan | undefined)[] = input.userPlans?.length
     ? await Promise.all(input.userPlans.map((r) => getUserPlan(tx, service, r)))
-    : [all.find((p) => offers.some((o) => o.user_plan_id === p.id && o.enabled)) ?? (all.length ? undefined : undefined)];
+    : [all.find((p) => offers.some((o) => o.user_plan_id === p.id && o.enabled))];
   if (all.length > 0 && wanted.some((p) => p === undefined)) {
     throw new DomainError('InvalidService', `No user plan of service '${service.code}' is enabled for customer '${customer.name}'.`);
   }

@@ -7,6 +7,7 @@ import { assertCustomerInScope, requirePermission, type Caller } from '../tenanc
 import type { Customer } from '../tenancy/customer.service.js';
 import type { User } from '../tenancy/user.service.js';
 import { assertRequiredProperties, getService, type NamedRef, type Service } from '../catalog/catalog.service.js';
+import { provisionedCustomerService } from './service-assignment.service.js';
 
 export interface ServiceInstance {
   id: number;
@@ -24,8 +25,7 @@ export async function serviceInstances(db: Executor, customerServiceId: number):
 async function activeCustomerService(tx: Tx, customer: Customer, ref: NamedRef): Promise<{ service: Service; csId: number }> {
   const service = await getService(tx, ref);
   if (!service.multi_instance) throw new DomainError('InvalidService', `Service '${service.code}' has no instances.`);
-  const cs = await tx.selectFrom('customer_services').select(['id', 'status']).where('customer_id', '=', customer.id).where('service_id', '=', service.id).executeTakeFirst();
-  if (!cs || cs.status === 'NotProvisioned') throw new DomainError('InvalidService', `Service '${service.code}' is not provisioned to customer '${customer.name}'.`);
+  const cs = await provisionedCustomerService(tx, customer, service);
   return { service, csId: cs.id };
 }
 
