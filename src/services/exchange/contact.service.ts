@@ -5,7 +5,7 @@ import { createRequest } from '../../provisioning/requests.js';
 import { requirePermission, type Caller } from '../../tenancy/caller.js';
 import type { Customer } from '../../tenancy/customer.service.js';
 import { removeRecipientEverywhere, selectContacts, type Page } from './exchange.queries.js';
-import { describeRecipient, directoryPath, hostedExchangeOf, isEmptyRef, matchRecipient, recipientsOf, type RecipientRef } from './recipients.js';
+import { describeRecipient, directoryPaths, hostedExchangeOf, isEmptyRef, matchRecipient, recipientsOf, type RecipientRef } from './recipients.js';
 import type { ExchangeContactsTable } from './schema.js';
 
 /** Contact fields the seed lists beyond name and address, kept as given. */
@@ -39,7 +39,8 @@ type ContactRow = Selectable<ExchangeContactsTable>;
 export async function contactsOf(db: Executor, customer: Customer, query: ContactQuery = {}): Promise<Contact[]> {
   await hostedExchangeOf(db, customer);
   const rows = await selectContacts(db, customer.id, { displayNamePrefix: query.displayNamePrefix, syncObjectId: query.syncObjectId }, query.page ?? {}).execute();
-  return Promise.all(rows.map(async (r) => toContact(r, await directoryPath(db, customer, 'contact', r.displayname))));
+  const path = await directoryPaths(db, customer);
+  return rows.map((r) => toContact(r, path('contact', r.displayname)));
 }
 
 function toContact(row: ContactRow, path: string): Contact {

@@ -9,7 +9,7 @@ import {
   addEntry, clearList, removeEntry, removeRecipientEverywhere, selectEntries, selectGroups, selectGroupsWithMember, type Page,
 } from './exchange.queries.js';
 import {
-  describeRecipient, directoryPath, hostedExchangeOf, isEmptyRef, matchRecipient, recipientsOf, type Recipient, type RecipientRef,
+  describeRecipient, directoryPaths, hostedExchangeOf, isEmptyRef, matchRecipient, recipientsOf, type Recipient, type RecipientRef,
 } from './recipients.js';
 import {
   GROUP_TYPES, MEMBERSHIP_RESTRICTIONS, type ExchangeGroupsTable, type GroupList, type GroupType, type MembershipRestriction,
@@ -83,6 +83,7 @@ async function viewGroups(db: Executor, customer: Customer, rows: GroupRow[], qu
   const entries = await selectEntries(db, rows.map((r) => r.id)).execute();
   const recipients = await recipientsOf(db, customer);
   const byKey = new Map(recipients.map((r) => [`${r.kind}:${r.id}`, r]));
+  const path = await directoryPaths(db, customer);
   const out: DistributionGroup[] = [];
   for (const row of rows) {
     const mine = entries.filter((e) => e.group_id === row.id);
@@ -98,7 +99,7 @@ async function viewGroups(db: Executor, customer: Customer, rows: GroupRow[], qu
           })
         : current.map((recipient) => ({ recipient, ref: {}, exists: true, selected: true }));
     }
-    out.push({ ...toGroup(row, await directoryPath(db, customer, 'group', row.displayname)), owners: listOf('owner'), lists });
+    out.push({ ...toGroup(row, path('group', row.displayname)), owners: listOf('owner'), lists });
   }
   return out;
 }

@@ -28,14 +28,18 @@ export const HOSTED_EXCHANGE = 'HE';
 
 const OU: Record<RecipientKind, string> = { user: 'Users', contact: 'Contacts', group: 'Distribution Groups' };
 
+export type DirectoryPath = (kind: RecipientKind, displayname: string) => string;
+
 /**
- * The directory path Tenantry shows for a recipient, in Atria's layout:
+ * The directory paths Tenantry shows for a customer's recipients, in Atria's layout:
  * CN=<name>,OU=Distribution Groups,OU=<Customer>(<CODE>),OU=Customers,DC=<provider domain>.
+ * The provider is read once; the returned function builds each path without a query.
  */
-export async function directoryPath(db: Executor, customer: Customer, kind: RecipientKind, displayname: string): Promise<string> {
+export async function directoryPaths(db: Executor, customer: Customer): Promise<DirectoryPath> {
   const provider = await getProvider(db);
   const dc = (provider?.primaryDomain ?? 'local').split('.').map((p) => `DC=${escapeDn(p)}`).join(',');
-  return `CN=${escapeDn(displayname)},OU=${OU[kind]},OU=${escapeDn(customer.fullname)}(${escapeDn(customer.name)}),OU=Customers,${dc}`;
+  const ou = `OU=${escapeDn(customer.fullname)}(${escapeDn(customer.name)}),OU=Customers,${dc}`;
+  return (kind, displayname) => `CN=${escapeDn(displayname)},OU=${OU[kind]},${ou}`;
 }
 
 function escapeDn(v: string): string {
@@ -60,20 +64,21 @@ function userSyncId(properties: Record<string, string>): string | null {
 /** Every recipient of a customer (users, contacts, groups), optionally only those with the given ids per kind. */
 export async function recipientsOf(db: Executor, customer: Customer, only?: Partial<Record<RecipientKind, number[]>>): Promise<Recipient[]> {
   const out: Recipient[] = [];
+  const path = await directoryPaths(db, customer);
   if (!only || only.user) {
     for (const u of await selectCustomerUsers(db, customer.id, only?.user).execute()) {
       const displayname = fullnameOf({ name: u.name, displayName: u.display_name, firstName: u.first_name, lastName: u.last_name });
-      out.push({ kind: 'user', id: u.id, displayname, syncObjectId: userSyncId(u.properties), path: await directoryPath(db, customer, 'user', displayname), email: u.upn, enabled: u.enabled });
+      out.push({ kind: 'user', id: u.id, displayname, syncObjectId: userSyncId(u.properties), path: path('user', displayname), email: u.upn, enabled: u.enabled });
     }
   }
   if (!only || only.contact) {
     for (const c of await selectContacts(db, customer.id, only?.contact ? { ids: only.contact } : {}).execute()) {
-      out.push({ kind: 'contact', id: c.id, displayname: c.displayname, syncObjectId: c.sync_object_id, path: await directoryPath(db, customer, 'contact', c.displayname), email: c.email, enabled: c.enabled });
+      out.push({ kind: 'contact', id: c.id, displayname: c.displayname, syncObjectId: c.sync_object_id, path: path('contact', c.displayname), email: c.email, enabled: c.enabled });
     }
   }
   if (!only || only.group) {
     for (const g of await selectGroups(db, customer.id, only?.group ? { ids: only.group } : {}).execute()) {
-      out.push({ kind: 'group', id: g.id, displayname: g.displayname, syncObjectId: g.sync_object_id, path: await directoryPath(db, customer, 'group', g.displayname), email: g.email, enabled: g.enabled });
+      out.push({ kind: 'group', id: g.id, displayname: g.displayname, syncObjectId: g.sync_object_id, path: path('group', g.displayname), email: g.email, enabled: g.enabled });
     }
   }
   return out;
