@@ -2,10 +2,10 @@
  * Readers of the billing run's result, used by the External REST API and the PSA sync.
  * Quantities are exact decimal strings ("3", "2.5"); nothing here sums in JavaScript.
  */
-import { sql, type RawBuilder } from 'kysely';
+import { expressionBuilder, sql, type Expression, type SqlBool } from 'kysely';
 import type { Executor } from '../core/db/database.js';
 import { customerNotFound } from '../core/errors.js';
-import { escapeLike, pathInScope, type Caller } from '../tenancy/caller.js';
+import { customerInScope, escapeLike, pathInScope, type Caller } from '../tenancy/caller.js';
 import { billPeriods, ensurePeriods, findPeriodByEndDate, parseDateRef, periodNotFound, type BillPeriod } from './periods/bill-periods.js';
 
 export { billPeriods, resolvePeriod, type BillPeriod } from './periods/bill-periods.js';
@@ -109,10 +109,9 @@ async function assertCustomerInScope(db: Executor, caller: Caller, customerId: n
   if (!row || !pathInScope(caller, row.path)) throw customerNotFound(String(customerId));
 }
 
-function scopeSql(caller: Caller, alias = 'c'): RawBuilder<unknown> {
-  return caller.subtree
-    ? sql`${sql.ref(`${alias}.path`)} like ${escapeLike(caller.customerPath) + '%'}`
-    : sql`${sql.ref(`${alias}.id`)} = ${caller.customerId}`;
+/** The shared customer-scope predicate (customerInScope) on the customer aliased `c`, for the raw statements here. */
+function scopeSql(caller: Caller): Expression<SqlBool> {
+  return customerInScope(caller, 'c')(expressionBuilder<any, any>());
 }
 
 export interface BillingParameters {
