@@ -97,8 +97,12 @@ export function periodHeader(period: BillPeriod): { billPeriodId: number; period
 /** A period by its exact end date; unknown dates are a NotFound naming the date. */
 export async function getPeriodByEndDate(db: Executor, endDate: string): Promise<BillPeriod> {
   const date = parseDateRef(endDate);
-  await ensurePeriods(db);
-  const period = await findPeriodByEndDate(db, date);
+  // Generating periods (two queries) is needed only for a date not on record yet, not on every API call.
+  let period = await findPeriodByEndDate(db, date);
+  if (!period) {
+    await ensurePeriods(db);
+    period = await findPeriodByEndDate(db, date);
+  }
   if (!period) throw periodNotFound(date);
   return period;
 }
