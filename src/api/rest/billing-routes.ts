@@ -71,7 +71,7 @@ export async function externalApiRoutes(app: FastifyInstance, ctx: AppContext): 
       (req.params as Record<string, string>) = { endDate: m[1] ?? '' };
       return serve(route.handler)(req, reply);
     }
-    return reply.code(404).send({ data: null, errorMessage: `No API endpoint at ${path}.`, success: false, responseCode: 404 });
+    return sendError(reply, new DomainError('NotFound', `No API endpoint at ${path}.`));
   };
   for (const prefix of ['/api/*', '/API/*', '/Api/*']) app.get(prefix, { schema: { hide: true } }, anySpelling);
 }
