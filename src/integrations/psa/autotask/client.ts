@@ -1,5 +1,6 @@
 import { CallCounter } from '../shared/call-counter.js';
 import { isHttpStatus, PsaProtocolError } from '../shared/errors.js';
+import { chunks } from '../shared/sync-model.js';
 import { PsaHttp, type PsaRequest, type RetryEvent, type RetryPolicy } from '../shared/http.js';
 import { MAX_RECORDS, where, type AtFilter, type AtQuery } from './filter.js';
 import {
@@ -209,7 +210,7 @@ export class AutotaskClient {
   async findRecurringServiceContract(companyId: number, asOf: Date = new Date()): Promise<AtContract | undefined> {
     const day = formatAutotaskDate(asOf);
     const contracts = await this.listRecurringServiceContracts(companyId);
-    return contracts.find((c) => c.startDate.slice(0, 10) <= day.slice(0, 10) && c.endDate.slice(0, 10) >= day.slice(0, 10));
+    return contracts.find((c) => inForceOn(c, day));
   }
 
   /** The services (lines) on a contract. */
@@ -229,9 +230,7 @@ export class AutotaskClient {
   async listServicesByIds(ids: readonly number[]): Promise<AtService[]> {
     const unique = [...new Set(ids)];
     const services: AtService[] = [];
-    for (let i = 0; i < unique.length; i += MAX_RECORDS) {
-      services.push(...(await this.query<AtService>('Services', [where.in('id', unique.slice(i, i + MAX_RECORDS))])));
-    }
+    for (const part of chunks(unique, MAX_RECORDS)) services.push(...(await this.query<AtService>('Services', [where.in('id', part)])));
     return services;
   }
 
@@ -322,6 +321,12 @@ export class AutotaskClient {
     }
     return url.toString();
   }
+}
+
+/** Whether a record's start/end dates cover `day` (both inclusive; only the date part of each is compared). */
+export function inForceOn(record: { startDate: string; endDate: string }, day: string): boolean {
+  const d = day.slice(0, 10);
+  return record.startDate.slice(0, 10) <= d && record.endDate.slice(0, 10) >= d;
 }
 
 /** `{ errors: ["..."] }` (A.6); 401/403 may be plain text. */

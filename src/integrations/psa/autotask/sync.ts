@@ -1,12 +1,12 @@
 import { completedStatus } from '../../../jobs/run-status.js';
 import { PsaProtocolError } from '../shared/errors.js';
 import {
-  chunks, CodedLog, CountingSink, errorDetails, fixed2, groupByCustomer, parseCustomersFilter, parseFlag,
+  chunks, CodedLog, CountingSink, errorDetails, fixed2, parseFlag, splitDeprovisioned,
   type SyncChange, type SyncCustomer, type SyncLogSink, type SyncResult,
 } from '../shared/sync-model.js';
 import { type SyncPeriod, type SyncQuantitySource } from '../shared/sync-source.js';
-import { requiredSecrets, syncPeriod } from '../shared/sync-preamble.js';
-import { AutotaskClient, formatAutotaskDate, type AutotaskClientOptions } from './client.js';
+import { requiredSecrets, syncCustomers, syncPeriod } from '../shared/sync-preamble.js';
+import { AutotaskClient, formatAutotaskDate, inForceOn, type AutotaskClientOptions } from './client.js';
 import { MAX_RECORDS, where } from './filter.js';
 import { AT_CODES } from './sync-codes.js';
 import { RECURRING_SERVICE_CONTRACT_TYPE, type AtCompany, type AtContract, type AtContractService, type AtContractServiceUnit, type AtService } from './types.js';
@@ -66,8 +66,10 @@ export async function syncAutotask(input: AutotaskSyncInput): Promise<SyncResult
   const sink = new CountingSink(input.log);
   const log = new CodedLog(AT_CODES, sink);
   const result: SyncResult = { aborted: false, changes: [], apiCalls: 0, customers: 0 };
+  let client: AutotaskClient | undefined;
   const finish = (aborted: boolean): SyncResult => {
     result.aborted = aborted;
+    result.apiCalls = client?.counter.total ?? 0;
     log.emit('AT24', { status: aborted ? 'Failed' : completedStatus(sink.counts) });
     return result;
   };
@@ -93,7 +95,7 @@ export async function syncAutotask(input: AutotaskSyncInput): Promise<SyncResult
   if (!period) return finish(true);
   log.emit('AT01', { periodEndDate: period.endDate });
 
-  const client = new AutotaskClient({
+  client = new AutotaskClient({
     ...input.client,
     userName: secrets.UserName!,
     secret: secrets.Secret!,
@@ -104,32 +106,25 @@ export async function syncAutotask(input: AutotaskSyncInput): Promise<SyncResult
     // One authenticated call proves the zone and credentials before any customer is touched.
     await client.thresholdInformation();
   } catch (e) {
-    result.apiCalls = client.counter.total;
     log.emit(e instanceof PsaProtocolError ? 'AT23' : 'AT02', { error: errorDetails(e) });
     return finish(true);
   }
 
-  let customers: SyncCustomer[];
-  try {
-    customers = groupByCustomer(await input.source.lines(period, parseCustomersFilter(p.CustomersFilter)));
-  } catch (e) {
-    log.emit('AT03', { error: errorDetails(e) });
-    result.apiCalls = client.counter.total;
-    return finish(true);
-  }
+  const customers = await syncCustomers(input.source, period, p.CustomersFilter, {
+    failed: (e) => log.emit('AT03', { error: errorDetails(e) }),
+  });
+  if (!customers) return finish(true);
   if (customers.length === 0) {
     log.emit('AT15', { billingDate: period.endDate });
-    result.apiCalls = client.counter.total;
     return finish(false);
   }
 
   const run = new AutotaskRun(client, log, input, period, now, result);
-  await run.process(customers.filter((c) => !c.deprovisioned));
-  // seed 003: de-provisioned customers are processed after the others, every line reduced to zero.
+  const { active, deprovisioned } = splitDeprovisioned(customers);
+  await run.process(active);
   log.emit('AT20');
-  await run.process(customers.filter((c) => c.deprovisioned).map((c) => ({ ...c, lines: c.lines.map((l) => ({ ...l, quantity: 0 })) })));
+  await run.process(deprovisioned);
   log.emit('AT21');
-  result.apiCalls = client.counter.total;
   return finish(false);
 }
 
@@ -264,11 +259,8 @@ class AutotaskRun {
     const wanted = [...new Set(customers.flatMap((c) => c.lines.map((l) => l.sku)))].filter((s) => !this.#services.has(s.toLowerCase()));
     if (wanted.length === 0) return;
     if (this.#skuField === 'id') {
-      const ids = wanted.filter((s) => /^\d+$/.test(s)).map(Number);
-      const found = new Map<number, AtService>();
-      for (const part of chunks(ids, MAX_RECORDS)) {
-        for (const s of await this.client.query<AtService>('Services', [where.in('id', part)])) found.set(s.id, s);
-      }
+      const services = await this.client.listServicesByIds(wanted.filter((s) => /^\d+$/.test(s)).map(Number));
+      const found = new Map(services.map((s) => [s.id, s]));
       for (const sku of wanted) this.#services.set(sku.toLowerCase(), /^\d+$/.test(sku) ? found.get(Number(sku)) ?? null : null);
       return;
     }
@@ -305,7 +297,7 @@ class AutotaskRun {
       // seed 003: several Recurring Services contracts give inconsistent results; take the one in
       // force on the effective date with the lowest id, so every run picks the same one.
       for (const c of found.sort((a, b) => a.id - b.id)) {
-        if (c.startDate.slice(0, 10) <= day && c.endDate.slice(0, 10) >= day && !contracts.has(c.companyID)) contracts.set(c.companyID, c);
+        if (inForceOn(c, day) && !contracts.has(c.companyID)) contracts.set(c.companyID, c);
       }
     }
     const contractIds = [...contracts.values()].map((c) => c.id);

@@ -1,11 +1,11 @@
 import { completedStatus } from '../../../jobs/run-status.js';
 import { PsaProtocolError } from '../shared/errors.js';
 import {
-  chunks, CodedLog, CountingSink, errorDetails, fixed2, groupByCustomer, parseCustomersFilter, parseFlag,
+  chunks, CodedLog, CountingSink, errorDetails, fixed2, parseFlag, splitDeprovisioned,
   type SyncCustomer, type SyncLogSink, type SyncResult,
 } from '../shared/sync-model.js';
 import { type SyncPeriod, type SyncQuantitySource } from '../shared/sync-source.js';
-import { requiredSecrets, syncPeriod } from '../shared/sync-preamble.js';
+import { requiredSecrets, syncCustomers, syncPeriod } from '../shared/sync-preamble.js';
 import { ConnectWiseClient, type ConnectWiseClientOptions } from './client.js';
 import { allOf, anyOf, condition } from './conditions.js';
 import { CW_CODES } from './sync-codes.js';
@@ -101,21 +101,19 @@ export async function syncConnectWise(input: ConnectWiseSyncInput): Promise<Sync
     return finish(true);
   }
 
-  let customers: SyncCustomer[];
-  try {
-    customers = groupByCustomer(await input.source.lines(period, parseCustomersFilter(p.CustomersFilter)));
-  } catch (e) {
-    log.emit('CW03', { error: errorDetails(e) });
-    return finish(true);
-  }
+  const customers = await syncCustomers(input.source, period, p.CustomersFilter, {
+    failed: (e) => log.emit('CW03', { error: errorDetails(e) }),
+  });
+  if (!customers) return finish(true);
   if (customers.length === 0) {
     log.emit('CW15', { invoiceDate: period.endDate });
     return finish(false);
   }
   const run = new ConnectWiseRun(client, log, input, period, result);
-  await run.process(customers.filter((c) => !c.deprovisioned));
   // De-provisioned customers last, every line reduced to zero (CW20), as the Autotask sync does.
-  await run.process(customers.filter((c) => c.deprovisioned).map((c) => ({ ...c, lines: c.lines.map((l) => ({ ...l, quantity: 0 })) })));
+  const { active, deprovisioned } = splitDeprovisioned(customers);
+  await run.process(active);
+  await run.process(deprovisioned);
   return finish(false);
 }
 

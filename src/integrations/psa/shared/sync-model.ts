@@ -100,6 +100,17 @@ export function groupByCustomer(lines: readonly SyncLine[]): SyncCustomer[] {
 }
 
 /**
+ * Customers in processing order: active ones, then de-provisioned ones with every line reduced
+ * to zero (seed 003: de-provisioned customers are processed after the others, AT20/AT21).
+ */
+export function splitDeprovisioned(customers: readonly SyncCustomer[]): { active: SyncCustomer[]; deprovisioned: SyncCustomer[] } {
+  return {
+    active: customers.filter((c) => !c.deprovisioned),
+    deprovisioned: customers.filter((c) => c.deprovisioned).map((c) => ({ ...c, lines: c.lines.map((l) => ({ ...l, quantity: 0 })) })),
+  };
+}
+
+/**
  * PSA quantities are whole units (Autotask `unitChange` is int32, A.9). The summary's
  * currentPeriod counts units active at the period's end, so it is whole in practice; a
  * fractional value is rounded half up rather than truncated so a line is never silently dropped.

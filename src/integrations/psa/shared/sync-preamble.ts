@@ -1,3 +1,4 @@
+import { groupByCustomer, parseCustomersFilter, type SyncCustomer } from './sync-model.js';
 import { InvalidBillingPeriod, type SyncPeriod, type SyncQuantitySource } from './sync-source.js';
 
 /**
@@ -36,6 +37,21 @@ export async function syncPeriod(
   } catch (e) {
     if (e instanceof InvalidBillingPeriod) report.invalid();
     else report.failed(e);
+    return undefined;
+  }
+}
+
+/** The period's customers the CustomersFilter parameter selects, or undefined after reporting a failed read (AT03 / CW03). */
+export async function syncCustomers(
+  source: SyncQuantitySource,
+  period: SyncPeriod,
+  customersFilter: unknown,
+  report: { failed(e: unknown): void },
+): Promise<SyncCustomer[] | undefined> {
+  try {
+    return groupByCustomer(await source.lines(period, parseCustomersFilter(customersFilter)));
+  } catch (e) {
+    report.failed(e);
     return undefined;
   }
 }
