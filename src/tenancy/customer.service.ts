@@ -218,13 +218,8 @@ export async function updateCustomer(tx: Tx, caller: Caller, ref: CustomerRef, f
 
 function changedColumns(current: Customer, fields: CustomerFields): Record<string, never> {
   const next = columnsOf(fields) as Record<string, unknown>;
-  const now: Record<string, unknown> = {
-    fullname: current.fullname, contact_name: current.contactName, contact_email: current.contactEmail,
-    primary_domain: current.primaryDomain, billing_id: current.billingId, account_code: current.accountCode,
-    address1: current.address1, address2: current.address2, country: current.country, postcode: current.postcode,
-    email: current.email, location_id: current.locationId, enabled: current.enabled, is_reseller: current.isReseller,
-    bill_to_parent: current.billToParent, properties: JSON.stringify(current.properties),
-  };
+  // A Customer carries every settable field under the same name, so it maps to columns the same way.
+  const now = columnsOf(current) as Record<string, unknown>;
   return Object.fromEntries(Object.entries(next).filter(([k, v]) => now[k] !== v)) as Record<string, never>;
 }
 

@@ -313,13 +313,9 @@ export async function updateUser(tx: Tx, caller: Caller, customer: Customer, ref
   return { user: toUser(row), requestId };
 }
 
+/** The user's current values as columns, mapped the same way as the fields of a change. */
 function toColumnsSnapshot(u: User): Record<string, unknown> {
-  return {
-    first_name: u.firstName, last_name: u.lastName, display_name: u.displayName, external_email: u.externalEmail,
-    department: u.department, location: u.location, account_expires: u.accountExpires, enabled: u.enabled,
-    properties: JSON.stringify(u.properties), additional_properties: JSON.stringify(u.additionalProperties),
-    change_at_next_logon: u.changeAtNextLogon, password_never_expires: u.passwordNeverExpires, password_expires: u.passwordExpires,
-  };
+  return userColumns({ ...u, password: { changeAtNextLogon: u.changeAtNextLogon, expires: u.passwordNeverExpires ? 'never' : u.passwordExpires } });
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
