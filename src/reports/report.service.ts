@@ -40,7 +40,9 @@ const PG_TYPE: Record<ReportColumnType, string> = { int: 'integer', nvarchar: 't
 
 export const reportNotFound = (name: string): DomainError => new DomainError('ReportNotFound', `Report '${name}' not found.`, { name });
 
-function toReport(row: Awaited<ReturnType<ReturnType<typeof selectReports>['execute']>>[number]): Report {
+type ReportRow = Awaited<ReturnType<ReturnType<typeof selectReports>['execute']>>[number];
+
+function toReport(row: ReportRow): Report {
   return { id: row.id, name: row.name, description: row.description, parameters: row.parameters, columns: row.columns, timeoutMs: row.timeout_ms };
 }
 
@@ -49,8 +51,10 @@ export async function findReports(db: Executor, caller: Caller, name?: string): 
   return (await selectReports(db, name).execute()).map(toReport);
 }
 
-export async function getReport(db: Executor, caller: Caller, name: string): Promise<Report> {
-  return must((await findReports(db, caller, name))[0], () => reportNotFound(name));
+/** The stored row, its query included. */
+async function reportRow(db: Executor, caller: Caller, name: string): Promise<ReportRow> {
+  requirePermission(caller, 'View Reports');
+  return must((await selectReports(db, name).execute())[0], () => reportNotFound(name));
 }
 
 /**
@@ -58,9 +62,10 @@ export async function getReport(db: Executor, caller: Caller, name: string): Pro
  * transaction under a statement timeout.
  */
 export async function runReport(db: Executor, caller: Caller, run: ReportRun): Promise<ReportResult> {
-  const report = await getReport(db, caller, run.name);
+  const row = await reportRow(db, caller, run.name);
+  const report = toReport(row);
   const columns = pickColumns(report, run.columns);
-  const tokens = assertReportSqlIsScoped(await storedQuery(db, report), await relationNames(db));
+  const tokens = assertReportSqlIsScoped(row.query, await relationNames(db));
   const declared = [...ENGINE_PARAMETERS, ...report.parameters];
   const typeOf = (name: string) => {
     const p = declared.find((d) => d.name.toLowerCase() === name.toLowerCase());
@@ -104,11 +109,6 @@ async function fetchWithin(tx: Executor, text: string, values: unknown[], timeou
     if (chunk.length < FETCH_ROWS) return rows;
     if (timeout > 0 && Date.now() - started > timeout) throw Object.assign(new Error('report timed out'), { code: TIMED_OUT });
   }
-}
-
-async function storedQuery(db: Executor, report: Report): Promise<string> {
-  const row = await db.selectFrom('reports').select('query').where('id', '=', report.id).executeTakeFirstOrThrow();
-  return row.query;
 }
 
 function pickColumns(report: Report, wanted: string[] | undefined): { column: ReportColumn; index: number }[] {
