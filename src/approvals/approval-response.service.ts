@@ -49,7 +49,13 @@ export async function approvalsOf(db: Executor, caller: Caller, customer: Custom
     const userId = filter.user.id;
     q = q.where((eb) => eb.exists(eb.selectFrom('approval_responses').select('approval_responses.id').whereRef('approval_responses.approval_request_id', '=', 'approval_requests.id').where('approval_responses.user_id', '=', userId)));
   }
-  const rows = await q.execute();
+  return viewsOf(db, await q.execute(), filter.user);
+}
+
+type ApprovalRow = Awaited<ReturnType<ReturnType<typeof selectApprovalRequests>['execute']>>[number];
+
+/** Approval rows with their responses (only `user`'s when given). */
+async function viewsOf(db: Executor, rows: ApprovalRow[], user?: User): Promise<ApprovalView[]> {
   const responses = rows.length ? await selectResponses(db, rows.map((r) => r.id)).execute() : [];
   return rows.map((r) => ({
     description: r.description,
@@ -62,7 +68,7 @@ export async function approvalsOf(db: Executor, caller: Caller, customer: Custom
       : undefined,
     provisioningRequestId: r.provisioning_request_id,
     subscriptions: responses
-      .filter((s) => s.approval_request_id === r.id && (!filter.user || s.user_id === filter.user.id))
+      .filter((s) => s.approval_request_id === r.id && (!user || s.user_id === user.id))
       .map((s) => ({
         id: s.id,
         requestDate: s.requested_at,
@@ -84,8 +90,7 @@ export async function getApproval(db: Executor, caller: Caller, subscriptionId: 
   if (!UUID.test(id)) throw approvalNotFound(id);
   const response = await db.selectFrom('approval_responses').select('approval_request_id').where('id', '=', id).executeTakeFirst();
   const row = response && (await selectApprovalRequests(db, caller).where('approval_requests.id', '=', response.approval_request_id).executeTakeFirst());
-  const found = row && (await approvalsOf(db, caller, { path: row.customer_path } as Customer, { all: true })).find((a) => a.subscriptions.some((s) => s.id === id));
-  return must(found, () => approvalNotFound(id));
+  return must(row && (await viewsOf(db, [row]))[0], () => approvalNotFound(id));
 }
 
 export interface ApprovalAnswer {
