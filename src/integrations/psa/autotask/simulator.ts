@@ -72,14 +72,10 @@ export class AutotaskSimulator extends SimulatedPsa {
     return `${this.#origin}/atservicesrest/`;
   }
 
-
-
-
   /** Seeds sample companies, contracts and services so a sync has something to change. */
   seedDemo(): AutotaskDemo {
     return seedAutotaskDemo(this.state);
   }
-
 
   // ---- routing -----------------------------------------------------------------------
 

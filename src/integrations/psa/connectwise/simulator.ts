@@ -67,14 +67,10 @@ export class ConnectWiseSimulator extends SimulatedPsa {
     return `${this.#origin}/${this.#codebase}/apis/3.0`;
   }
 
-
-
-
   /** Seeds sample companies, agreements, catalog items and additions. */
   seedDemo(): ConnectWiseDemo {
     return seedConnectWiseDemo(this.state);
   }
-
 
   // ---- routing -----------------------------------------------------------------------
 
