@@ -20,3 +20,18 @@ export function parseLogLevel(value: string): LogLevel | undefined {
   if (lower === 'warn') return 'Warning';
   return LOG_LEVELS.find((l) => l.toLowerCase() === lower);
 }
+
+/** Entries written per level, kept apart from the log level so a run's status counts every entry. */
+export interface LevelCounts {
+  error: number;
+  warning: number;
+  info: number;
+  verbose: number;
+}
+
+const COUNT_KEY: Record<LogLevel, keyof LevelCounts> = { Error: 'error', Warning: 'warning', Info: 'info', Verbose: 'verbose' };
+
+/** Adds one entry at `level` to `counts`. */
+export function countLevel(counts: LevelCounts, level: LogLevel): void {
+  counts[COUNT_KEY[level]] += 1;
+}

@@ -1,15 +1,6 @@
 import type { DB } from '../core/db/database.js';
 import type { SyncLogSink } from '../integrations/psa/shared/sync-model.js';
-import { isKept, type LogLevel } from './log-level.js';
-
-export interface LevelCounts {
-  error: number;
-  warning: number;
-  info: number;
-  verbose: number;
-}
-
-const KEY: Record<LogLevel, keyof LevelCounts> = { Error: 'error', Warning: 'warning', Info: 'info', Verbose: 'verbose' };
+import { countLevel, isKept, type LevelCounts, type LogLevel } from './log-level.js';
 
 /** Entries per INSERT: a 5,000-line sync writes its log in a handful of statements. */
 const FLUSH_AT = 500;
@@ -32,7 +23,7 @@ export class RunLogWriter implements SyncLogSink {
   ) {}
 
   write(code: string, level: LogLevel, message: string): void {
-    this.counts[KEY[level]] += 1;
+    countLevel(this.counts, level);
     if (!isKept(level, this.threshold)) return;
     this.#buffer.push({ run_id: this.runId, code, level, message, logged_at: new Date() });
     if (this.#buffer.length >= FLUSH_AT) this.#drain();

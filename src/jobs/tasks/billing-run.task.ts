@@ -1,7 +1,7 @@
 import { DomainError } from '../../core/errors.js';
 import { runBilling } from '../../billing/run/run-billing.js';
 import { previewBilling, type PeriodPreview } from '../../billing/run/preview-billing.js';
-import type { SyncChange, SyncLogSink } from '../../integrations/psa/shared/sync-model.js';
+import { parseFlag, type SyncChange, type SyncLogSink } from '../../integrations/psa/shared/sync-model.js';
 import { systemCaller } from '../../tenancy/caller.js';
 import { flag, text } from '../parameters.js';
 import type { TaskDefinition, TaskOutcome } from './task.js';
@@ -22,7 +22,7 @@ export function billingRunTask(): TaskDefinition {
     secretNames: [],
     async run(input) {
       const period = String(input.params.BillingPeriod ?? '').trim();
-      const reprocess = input.params.Reprocess === true || String(input.params.Reprocess).toLowerCase() === 'true';
+      const reprocess = parseFlag(input.params.Reprocess);
       const caller = systemCaller(input.app.provider, `job ${input.jobId}`);
       const opts = { ...(period ? { period } : {}), reprocess, kind: 'scheduled' as const, now: input.now };
       input.log.write('BR01', 'Info', `Billing run started${period ? ` for billing period ${period}` : ''}${input.dryRun ? ' (dry run: nothing is written)' : ''}.`);

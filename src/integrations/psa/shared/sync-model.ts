@@ -1,4 +1,4 @@
-import type { LogLevel } from '../../../jobs/log-level.js';
+import { countLevel, type LevelCounts, type LogLevel } from '../../../jobs/log-level.js';
 import type { SyncLine } from './sync-source.js';
 
 /** Where a sync writes its coded log entries (the job run log). */
@@ -8,12 +8,12 @@ export interface SyncLogSink {
 
 /** Passes entries on and counts them per level, so a sync can report its status (AT24 / CW23). */
 export class CountingSink implements SyncLogSink {
-  readonly counts = { error: 0, warning: 0, info: 0, verbose: 0 };
+  readonly counts: LevelCounts = { error: 0, warning: 0, info: 0, verbose: 0 };
 
   constructor(private readonly inner: SyncLogSink) {}
 
   write(code: string, level: LogLevel, message: string): void {
-    this.counts[level === 'Error' ? 'error' : level === 'Warning' ? 'warning' : level === 'Info' ? 'info' : 'verbose'] += 1;
+    countLevel(this.counts, level);
     this.inner.write(code, level, message);
   }
 }
