@@ -1,7 +1,7 @@
 import { CallCounter } from '../shared/call-counter.js';
 import { isHttpStatus, PsaProtocolError } from '../shared/errors.js';
 import { chunks } from '../shared/sync-model.js';
-import { PsaHttp, type PsaRequest, type RetryEvent, type RetryPolicy } from '../shared/http.js';
+import { PsaHttp, type PsaRequest, type PsaTransportOptions } from '../shared/http.js';
 import { MAX_RECORDS, where, type AtFilter, type AtQuery } from './filter.js';
 import {
   RECURRING_SERVICE_CONTRACT_TYPE,
@@ -35,7 +35,7 @@ export interface AutotaskCredentials {
   integrationCode: string;
 }
 
-export interface AutotaskClientOptions extends AutotaskCredentials {
+export interface AutotaskClientOptions extends AutotaskCredentials, PsaTransportOptions {
   /** Job parameter BaseUrl (seed 003): REST root, with or without `V1.0`. When set, zone discovery is skipped. */
   baseUrl?: string;
   /** Job parameter ZoneUser (seed 003): email used for zone discovery. Defaults to `userName`. */
@@ -44,11 +44,6 @@ export interface AutotaskClientOptions extends AutotaskCredentials {
   zoneLookupUrl?: string;
   /** Optional `ImpersonationResourceId` header (A.2). */
   impersonationResourceId?: number;
-  timeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  counter?: CallCounter;
-  sleep?: (ms: number) => Promise<void>;
-  onRetry?: (event: RetryEvent) => void;
 }
 
 /** Service fields a SKU can map to (seed 003, "Setup Product Mapping": ServiceID, Name, InvoiceDescription, description). */

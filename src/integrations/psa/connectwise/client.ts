@@ -1,6 +1,6 @@
 import { CallCounter } from '../shared/call-counter.js';
 import { isHttpStatus, PsaProtocolError } from '../shared/errors.js';
-import { PsaHttp, type PsaRequest, type PsaResponse, type RetryEvent, type RetryPolicy } from '../shared/http.js';
+import { PsaHttp, type PsaRequest, type PsaResponse, type PsaTransportOptions } from '../shared/http.js';
 import { allOf, condition } from './conditions.js';
 import type {
   CwAddition,
@@ -34,7 +34,7 @@ export interface ConnectWiseCredentials {
   clientId: string;
 }
 
-export interface ConnectWiseClientOptions extends ConnectWiseCredentials {
+export interface ConnectWiseClientOptions extends ConnectWiseCredentials, PsaTransportOptions {
   /** Job parameter ApiUrl (seed 004): `https://{site}/{codebase}/apis/3.0`, or just `https://{site}`. */
   apiUrl: string;
   /** Codebase appended when ApiUrl has no `/apis/3.0`. */
@@ -42,11 +42,6 @@ export interface ConnectWiseClientOptions extends ConnectWiseCredentials {
   apiVersion?: string;
   /** Page size for list calls, at most 1000. */
   pageSize?: number;
-  timeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  counter?: CallCounter;
-  sleep?: (ms: number) => Promise<void>;
-  onRetry?: (event: RetryEvent) => void;
 }
 
 /** Standard list parameters (B.3). */

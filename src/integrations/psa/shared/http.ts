@@ -63,6 +63,9 @@ export interface PsaHttpOptions {
   onRetry?: (event: RetryEvent) => void;
 }
 
+/** Transport settings a PSA client passes through to its PsaHttp. */
+export type PsaTransportOptions = Pick<PsaHttpOptions, 'timeoutMs' | 'retry' | 'counter' | 'sleep' | 'onRetry'>;
+
 export type AttemptOutcome =
   | { kind: 'response'; response: PsaResponse }
   | { kind: 'transport'; error: PsaTransportError };
