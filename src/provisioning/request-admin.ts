@@ -1,13 +1,11 @@
 import type { Executor, Tx } from '../core/db/database.js';
-import { DomainError, must } from '../core/errors.js';
+import { DomainError } from '../core/errors.js';
 import type { ProvisioningStatus } from '../core/statuses.js';
 import { customerInScope, requirePermission, type Caller } from '../tenancy/caller.js';
 import { setEntityStatus } from './entity-status.queries.js';
 import { appendLog } from './engine.queries.js';
 import { enqueueRequest } from './request-queue.js';
-import { selectRequestById } from './request.queries.js';
-
-const requestNotFound = (id: number): DomainError => new DomainError('RequestNotFound', `Request '${id}' not found.`, { id });
+import { requestInScope } from './request-view.js';
 
 /**
  * Retries a failed request tree: every failed request in it runs again (the request's own work
@@ -15,7 +13,7 @@ const requestNotFound = (id: number): DomainError => new DomainError('RequestNot
  */
 export async function retryRequest(tx: Tx, caller: Caller, id: number): Promise<number[]> {
   requirePermission(caller, 'Manage Services');
-  const request = must(await selectRequestById(tx, caller, id).executeTakeFirst(), () => requestNotFound(id));
+  const request = await requestInScope(tx, caller, id);
   const failed = await tx
     .selectFrom('provisioning_requests')
     .select(['id', 'entity', 'entity_id', 'action'])

@@ -17,17 +17,20 @@ export interface RequestDetail {
   times?: boolean;
 }
 
-const requestNotFound = (id: number): DomainError => new DomainError('RequestNotFound', `Request '${id}' not found.`, { id });
+/** The request row if it lies in the caller's subtree; another tenant's request is reported exactly like a missing one. */
+export async function requestInScope(db: Executor, caller: Caller, id: number): Promise<RequestRow> {
+  return must(await selectRequestById(db, caller, id).executeTakeFirst(), () => new DomainError('RequestNotFound', `Request '${id}' not found.`, { id }));
+}
 
-/** One request in the caller's subtree; another tenant's request is reported exactly like a missing one. */
+/** One request in the caller's subtree. */
 export async function viewRequest(db: Executor, caller: Caller, id: number, detail: RequestDetail = {}): Promise<RequestView> {
-  const row = must(await selectRequestById(db, caller, id).executeTakeFirst(), () => requestNotFound(id));
+  const row = await requestInScope(db, caller, id);
   return (await withDetail(db, [row], detail))[0]!;
 }
 
 /** The children of a request, in the order they run. */
 export async function viewChildRequests(db: Executor, caller: Caller, parentId: number, detail: RequestDetail = {}): Promise<RequestView[]> {
-  must(await selectRequestById(db, caller, parentId).executeTakeFirst(), () => requestNotFound(parentId));
+  await requestInScope(db, caller, parentId);
   return withDetail(db, await selectRequestsByParent(db, caller, parentId).execute(), detail);
 }
 
