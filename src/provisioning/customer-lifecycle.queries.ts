@@ -29,7 +29,7 @@ export function activeServicesOfUser(db: Executor, userId: number) {
   return db
     .selectFrom('user_services')
     .innerJoin('customer_services', 'customer_services.id', 'user_services.customer_service_id')
-    .select(['user_services.id', 'user_services.customer_service_id', 'customer_services.service_id'])
+    .select(['user_services.id', 'user_services.user_id', 'user_services.customer_service_id', 'customer_services.service_id'])
     .where('user_services.user_id', '=', userId)
     .where('user_services.status', '<>', 'NotProvisioned')
     .orderBy('user_services.id')

@@ -15,6 +15,25 @@ import { activeCustomerServices, activeUserServices, activeUsers, usersOf } from
 /** Children run in this order when a customer is removed: dependants first. */
 const REMOVAL_ORDER = { userService: 1, user: 2, customerService: 3 } as const;
 
+/**
+ * Records `user_service_removed` in the ledger for each of the customer's user services being
+ * de-provisioned. One removed on its own earlier is still "Requested": its removal is already in the ledger.
+ */
+export async function recordUserServicesRemoved(
+  tx: Tx,
+  caller: Caller,
+  customerId: number,
+  userServices: readonly { id: number; user_id: number; customer_service_id: number; service_id: number }[],
+): Promise<void> {
+  const billed = await userServicesActiveInLedger(tx, customerId, userServices.map((us) => us.id));
+  for (const us of userServices.filter((us) => billed.has(us.id))) {
+    await recordServiceChange(tx, caller, {
+      action: 'user_service_removed', customerId, userId: us.user_id, serviceId: us.service_id,
+      customerServiceId: us.customer_service_id, userServiceId: us.id, quantity: '0',
+    });
+  }
+}
+
 function assertMayChange(caller: Caller, customer: Customer): void {
   requirePermission(caller, 'Manage Customers');
   if (customer.id === caller.customerId || customer.parentId === null) {
@@ -33,14 +52,7 @@ export async function deprovisionCustomer(tx: Tx, caller: Caller, ref: CustomerR
   assertMayChange(caller, customer);
   if (customer.status === 'NotProvisioned') return { customer, requestId: undefined };
   const userServices = await activeUserServices(tx, customer.id);
-  // A user service removed on its own earlier is still "Requested" here: its removal is already in the ledger.
-  const billed = await userServicesActiveInLedger(tx, customer.id, userServices.map((us) => us.id));
-  for (const us of userServices.filter((us) => billed.has(us.id))) {
-    await recordServiceChange(tx, caller, {
-      action: 'user_service_removed', customerId: customer.id, userId: us.user_id, serviceId: us.service_id,
-      customerServiceId: us.customer_service_id, userServiceId: us.id, quantity: '0',
-    });
-  }
+  await recordUserServicesRemoved(tx, caller, customer.id, userServices);
   await recordServiceChange(tx, caller, { action: 'customer_deprovisioned', customerId: customer.id, quantity: '0' });
   const requestId = await createRequest(tx, caller, { entity: 'customer', entityId: customer.id, customerId: customer.id, action: 'deprovision' });
   const child = (entity: 'user_service' | 'user' | 'customer_service', entityId: number, sequence: number) =>

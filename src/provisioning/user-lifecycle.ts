@@ -5,11 +5,11 @@
 import type { Tx } from '../core/db/database.js';
 import { DomainError } from '../core/errors.js';
 import { recordServiceChange } from '../billing/ledger/record-change.js';
-import { userServicesActiveInLedger } from '../billing/ledger/service-change.queries.js';
 import { requirePermission, type Caller } from '../tenancy/caller.js';
 import type { Customer } from '../tenancy/customer.service.js';
 import { getUser, type User, type UserRef } from '../tenancy/user.service.js';
 import { createRequest } from './requests.js';
+import { recordUserServicesRemoved } from './customer-lifecycle.js';
 import { activeServicesOfUser } from './customer-lifecycle.queries.js';
 
 async function userToChange(tx: Tx, caller: Caller, customer: Customer, ref: UserRef): Promise<User> {
@@ -28,14 +28,7 @@ export async function deprovisionUser(tx: Tx, caller: Caller, customer: Customer
   const user = await userToChange(tx, caller, customer, ref);
   if (user.status === 'NotProvisioned') return { user, requestId: undefined };
   const services = await activeServicesOfUser(tx, user.id);
-  // A service removed on its own earlier is still "Requested" here: its removal is already in the ledger.
-  const billed = await userServicesActiveInLedger(tx, customer.id, services.map((us) => us.id));
-  for (const us of services.filter((us) => billed.has(us.id))) {
-    await recordServiceChange(tx, caller, {
-      action: 'user_service_removed', customerId: customer.id, userId: user.id, serviceId: us.service_id,
-      customerServiceId: us.customer_service_id, userServiceId: us.id, quantity: '0',
-    });
-  }
+  await recordUserServicesRemoved(tx, caller, customer.id, services);
   // The user's own billing line ends with it; a disabled user's line has already ended.
   if (user.enabled) {
     await recordServiceChange(tx, caller, { action: 'user_disabled', customerId: customer.id, userId: user.id, quantity: '0', details: { reason: 'de-provisioned' } });
