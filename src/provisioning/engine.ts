@@ -31,7 +31,7 @@ import {
 import { enqueueRequest, PROVISIONING_QUEUE, type RequestJob } from './request-queue.js';
 import { RequestLog } from './request-log.js';
 import { isBatch, openSecrets, useRequestSecretBox } from './requests.js';
-import { buildWork, targetKey, type DriverTarget } from './task.js';
+import { buildWork, targetKey, WorkBuildError, type DriverTarget } from './task.js';
 import { expireApprovals } from '../approvals/expire-approvals.js';
 
 export interface EngineOptions {
@@ -187,7 +187,7 @@ export class ProvisioningEngine {
     const next = Math.min(...open.map((c) => c.sequence));
     const released = await releaseChildren(tx, open.filter((c) => c.sequence === next && c.status === 'Pending').map((c) => c.id));
     for (const child of released) {
-      await setEntityStatus(tx, child.entity, child.entity_id, 'Requested', { keepNotProvisioned: child.action === 'update' });
+      await setEntityStatus(tx, child.entity, child.entity_id, 'Requested', { action: child.action });
       await enqueueRequest(tx, child.id);
     }
     return undefined;
@@ -195,7 +195,7 @@ export class ProvisioningEngine {
 
   /** First pickup: the entity shows InProgress, and the time spent waiting in the queue is recorded. */
   private async started(tx: Tx, r: EngineRequest, notes: Notes): Promise<void> {
-    if (!isBatch(r.desired)) await setEntityStatus(tx, r.entity, r.entity_id, 'InProgress', { keepNotProvisioned: r.action === 'update' });
+    if (!isBatch(r.desired)) await setEntityStatus(tx, r.entity, r.entity_id, 'InProgress', { action: r.action });
     notes.time({ step: 'queued', startedAt: r.created_at, durationMs: Date.now() - r.created_at.getTime() });
   }
 
@@ -243,7 +243,7 @@ export class ProvisioningEngine {
     const error = (e as Error)?.message ?? String(e);
     if (e instanceof TransientDriverError && attempt < this.options.maxAttempts) return { kind: 'retry', error };
     if (e instanceof TransientDriverError) return { kind: 'failed', error: `${error} (gave up after ${attempt} attempts)` };
-    if (!(e instanceof DriverConfigError) && !(e instanceof Error && e.name === 'WorkBuildError')) this.ctx.logger.debug({ err: e }, 'driver failed');
+    if (!(e instanceof DriverConfigError) && !(e instanceof WorkBuildError)) this.ctx.logger.debug({ err: e }, 'driver failed');
     return { kind: 'failed', error };
   }
 
@@ -284,7 +284,7 @@ export class ProvisioningEngine {
   private async fail(tx: Tx, r: EngineRequest, error: string, notes: Notes): Promise<void> {
     await endRequest(tx, r.id, { status: 'Failed', error });
     notes.log('error', error);
-    if (!isBatch(r.desired)) await setEntityStatus(tx, r.entity, r.entity_id, 'Failed', { keepNotProvisioned: r.action === 'update' });
+    if (!isBatch(r.desired)) await setEntityStatus(tx, r.entity, r.entity_id, 'Failed', { action: r.action });
     await this.wake(tx, r);
   }
 
@@ -295,7 +295,7 @@ export class ProvisioningEngine {
     notes.time({ step: 'total', startedAt: r.created_at, durationMs: Date.now() - r.created_at.getTime() });
     // A later request for the same entity already set its status; do not report this one over it.
     if (!isBatch(r.desired)) {
-      await setEntityStatus(tx, r.entity, r.entity_id, status, { keepNotProvisioned: r.action === 'update', unlessRunning: { key: r.entity_key, exceptId: r.id } });
+      await setEntityStatus(tx, r.entity, r.entity_id, status, { action: r.action, unlessRunning: { key: r.entity_key, exceptId: r.id } });
     }
     await this.wake(tx, r);
   }

@@ -1,6 +1,7 @@
 import type { Executor } from '../core/db/database.js';
 import type { ProvisioningStatus } from '../core/statuses.js';
-import type { RequestEntity } from './schema.js';
+import type { RequestAction, RequestEntity } from './schema.js';
+import { RUNNING } from './engine.queries.js';
 
 const TABLE = {
   customer: 'customers',
@@ -39,22 +40,23 @@ export async function dependencyKeys(db: Executor, entity: RequestEntity, entity
 }
 
 /**
- * Sets an entity's provisioning status. An entity that is NotProvisioned keeps that status through
- * 'update' requests (changing a de-provisioned customer's contact does not provision it).
+ * Sets an entity's provisioning status on behalf of a request doing `opts.action`. An entity that
+ * is NotProvisioned keeps that status through 'update' requests (changing a de-provisioned
+ * customer's contact does not provision it).
  */
 export async function setEntityStatus(
   db: Executor,
   entity: RequestEntity,
   entityId: number,
   status: ProvisioningStatus,
-  opts: { keepNotProvisioned?: boolean; unlessRunning?: { key: string; exceptId: number } } = {},
+  opts: { action?: RequestAction; unlessRunning?: { key: string; exceptId: number } } = {},
 ): Promise<void> {
   let q = db.updateTable(TABLE[entity] as 'customers').set({ status }).where('id', '=', entityId);
-  if (opts.keepNotProvisioned) q = q.where('status', '<>', 'NotProvisioned');
+  if (opts.action === 'update') q = q.where('status', '<>', 'NotProvisioned');
   const running = opts.unlessRunning;
   if (running) {
     q = q.where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('provisioning_requests').select('id').where('entity_key', '=', running.key).where('status', 'in', ['Requested', 'InProgress']).where('id', '<>', running.exceptId))),
+      not(exists(selectFrom('provisioning_requests').select('id').where('entity_key', '=', running.key).where('status', 'in', RUNNING).where('id', '<>', running.exceptId))),
     );
   }
   await q.execute();

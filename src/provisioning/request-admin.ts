@@ -29,7 +29,7 @@ export async function retryRequest(tx: Tx, caller: Caller, id: number): Promise<
       .set({ status: 'Requested', error: null, attempts: 0, finished_at: null, lease_owner: null, lease_until: null })
       .where('id', '=', f.id)
       .execute();
-    await setEntityStatus(tx, f.entity, f.entity_id, 'Requested', { keepNotProvisioned: f.action === 'update' });
+    await setEntityStatus(tx, f.entity, f.entity_id, 'Requested', { action: f.action });
     await appendLog(tx, f.id, [{ at: new Date(), level: 'info', message: `Retry requested by ${caller.userName}` }]);
     await enqueueRequest(tx, f.id);
   }

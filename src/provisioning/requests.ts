@@ -69,7 +69,7 @@ export async function createRequest(tx: Tx, caller: Caller, spec: NewRequest): P
     .returning('id')
     .executeTakeFirstOrThrow();
   if (rootId === null) await tx.updateTable('provisioning_requests').set({ root_id: row.id }).where('id', '=', row.id).execute();
-  if (!isBatch(desired)) await setEntityStatus(tx, spec.entity, spec.entityId, status, { keepNotProvisioned: spec.action === 'update' });
+  if (!isBatch(desired)) await setEntityStatus(tx, spec.entity, spec.entityId, status, { action: spec.action });
   const held = status === 'Requested' && spec.parentId === undefined && !isBatch(desired) && approvalHold !== undefined && (await approvalHold(tx, row.id));
   const group = spec.parentId === undefined ? groups.get(tx) : undefined;
   if (group) group.push(row.id);
@@ -126,7 +126,7 @@ export function openSecrets(sealed: string | null): RequestSecrets {
 export async function releaseRequest(tx: Tx, requestId: number): Promise<void> {
   const row = await tx.updateTable('provisioning_requests').set({ status: 'Requested' }).where('id', '=', requestId).where('status', '=', 'Pending').where('parent_id', 'is', null).returning(['entity', 'entity_id', 'action']).executeTakeFirst();
   if (!row) return;
-  await setEntityStatus(tx, row.entity, row.entity_id, 'Requested', { keepNotProvisioned: row.action === 'update' });
+  await setEntityStatus(tx, row.entity, row.entity_id, 'Requested', { action: row.action });
   await enqueueRequest(tx, requestId);
 }
 
