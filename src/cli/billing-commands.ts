@@ -5,7 +5,7 @@ import { billingRuns, runBilling } from '../billing/run/run-billing.js';
 import { addNoSkuRule, addRule, deleteRule, listRules, type NewBillingRule } from '../billing/rules/billing-rules.js';
 import { billingSummary, resolvePeriod } from '../billing/summary.js';
 import type { PeriodKind, RuleEffect, SkuCondition } from '../billing/schema.js';
-import { printTable, withRuntime } from './context.js';
+import { idOrName, printTable, withRuntime } from './context.js';
 
 const KINDS: Record<string, PeriodKind> = { 'month-end': 'month_end', 'fixed-day': 'fixed_start_day', 'days-before-end': 'days_before_month_end' };
 const EFFECTS: Record<string, RuleEffect> = { 'not-billable': 'not_billable', 'override-sku': 'override_sku', 'override-description': 'override_description' };
@@ -146,12 +146,11 @@ export function registerBillingCommands(program: Command): void {
       const effect = EFFECTS[String(o.effect)];
       if (!effect) throw new InvalidArgumentError(`--effect must be one of ${Object.keys(EFFECTS).join(', ')}`);
       const skuCondition: SkuCondition = o.skuAbsent ? 'absent' : o.skuPresent ? 'present' : 'any';
-      const ref = (v: string) => (/^\d+$/.test(v) ? { id: Number(v) } : { name: v });
       const input: NewBillingRule = {
         description: String(o.description), overrideReason: String(o.reason), effect, skuCondition,
         ...(o.order !== undefined ? { processingOrder: Number(o.order) } : {}),
-        ...(o.customer ? { customer: ref(String(o.customer)), includeSubtree: !o.onlyCustomer } : {}),
-        ...(o.service ? { service: ref(String(o.service)) } : {}),
+        ...(o.customer ? { customer: idOrName(String(o.customer)), includeSubtree: !o.onlyCustomer } : {}),
+        ...(o.service ? { service: idOrName(String(o.service)) } : {}),
         ...(o.plan ? { planCode: String(o.plan) } : {}),
         ...(o.sku ? { sku: String(o.sku) } : {}),
         ...(o.user ? { userNamePattern: String(o.user) } : {}),

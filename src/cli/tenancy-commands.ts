@@ -1,13 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { inTransaction } from '../core/db/database.js';
 import { findCustomers, createCustomer, getCustomer } from '../tenancy/customer.service.js';
-import { createUser, getUser, updateUser } from '../tenancy/user.service.js';
-import type { CustomerRef } from '../tenancy/customer.queries.js';
-import { printTable, withRuntime } from './context.js';
-
-function customerRef(value: string): CustomerRef {
-  return /^\d+$/.test(value) ? { id: Number(value) } : { name: value };
-}
+import { createUser, updateUser } from '../tenancy/user.service.js';
+import { idOrName, locateUser, printTable, withRuntime } from './context.js';
 
 function nonEmpty(label: string) {
   return (value: string): string => {
@@ -36,7 +31,7 @@ export function registerTenancyCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { parent?: string; json?: boolean }) => {
       await withRuntime(async (ctx, caller) => {
-        const parentId = opts.parent ? (await getCustomer(ctx.db, caller, customerRef(opts.parent))).id : undefined;
+        const parentId = opts.parent ? (await getCustomer(ctx.db, caller, idOrName(opts.parent))).id : undefined;
         const rows = await findCustomers(ctx.db, caller, parentId !== undefined ? { parentId } : {});
         if (opts.json) return void console.log(JSON.stringify(rows, null, 2));
         printTable(
@@ -66,7 +61,7 @@ export function registerTenancyCommands(program: Command): void {
             contactEmail: opts.contactEmail as string,
             primaryDomain: opts.domain as string,
             ...(opts.name ? { name: opts.name as string } : {}),
-            ...(opts.parent ? { parent: customerRef(opts.parent as string) } : {}),
+            ...(opts.parent ? { parent: idOrName(opts.parent as string) } : {}),
             isReseller: Boolean(opts.reseller),
             billToParent: Boolean(opts.billToParent),
             ...(opts.billingId ? { billingId: opts.billingId as string } : {}),
@@ -89,7 +84,7 @@ export function registerTenancyCommands(program: Command): void {
     .action(async (opts: { customer: string; name: string; firstName?: string; lastName?: string; password?: string; role?: string[] }) => {
       await withRuntime(async (ctx, caller) => {
         const result = await inTransaction(ctx.db, (tx) =>
-          createUser(tx, caller, customerRef(opts.customer), {
+          createUser(tx, caller, idOrName(opts.customer), {
             name: opts.name,
             ...(opts.firstName ? { firstName: opts.firstName } : {}),
             ...(opts.lastName ? { lastName: opts.lastName } : {}),
@@ -128,17 +123,4 @@ export function registerTenancyCommands(program: Command): void {
         });
       });
   }
-}
-
-async function locateUser(ctx: Parameters<Parameters<typeof withRuntime>[0]>[0], caller: Parameters<Parameters<typeof withRuntime>[0]>[1], name: string) {
-  const row = await ctx.db
-    .selectFrom('users')
-    .select(['customer_id', 'id'])
-    .where((eb) => eb.or([eb(eb.fn('lower', ['name']), '=', name.toLowerCase()), eb(eb.fn('lower', ['upn']), '=', name.toLowerCase())]))
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  if (!row) throw new InvalidArgumentError(`user '${name}' not found`);
-  const customer = await getCustomer(ctx.db, caller, { id: row.customer_id });
-  await getUser(ctx.db, caller, customer, { id: row.id });
-  return { customer, ref: { id: row.id } };
 }

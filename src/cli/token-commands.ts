@@ -2,17 +2,12 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { inTransaction } from '../core/db/database.js';
 import { createApiToken, deleteApiToken, listApiTokens, tokenSigningKey } from '../tenancy/api-tokens/api-token.service.js';
 import type { AppContext } from '../core/context.js';
-import { printTable, withRuntime } from './context.js';
+import { locateUser, printTable, withRuntime } from './context.js';
+import type { Caller } from '../tenancy/caller.js';
 
-async function userIdOf(ctx: AppContext, name: string): Promise<number> {
-  const row = await ctx.db
-    .selectFrom('users')
-    .select('id')
-    .where((eb) => eb.or([eb(eb.fn('lower', ['name']), '=', name.toLowerCase()), eb(eb.fn('lower', ['upn']), '=', name.toLowerCase())]))
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  if (!row) throw new InvalidArgumentError(`user '${name}' not found`);
-  return row.id;
+/** The id of a user named by name or UPN (the CLI acts as the provider: every user is in reach). */
+async function userIdOf(ctx: AppContext, caller: Caller, name: string): Promise<number> {
+  return (await locateUser(ctx, caller, name)).ref.id;
 }
 
 export function registerTokenCommands(program: Command): void {
@@ -27,7 +22,7 @@ export function registerTokenCommands(program: Command): void {
       const expiresAt = opts.expires ? new Date(opts.expires) : undefined;
       if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new InvalidArgumentError('--expires must be a date, e.g. 2027-01-31');
       await withRuntime(async (ctx, caller) => {
-        const userId = await userIdOf(ctx, opts.user);
+        const userId = await userIdOf(ctx, caller, opts.user);
         const { token: value, info } = await inTransaction(ctx.db, (tx) =>
           createApiToken(tx, caller, tokenSigningKey(ctx.secrets), { userId, label: opts.label, ...(expiresAt ? { expiresAt } : {}) }),
         );
@@ -41,7 +36,7 @@ export function registerTokenCommands(program: Command): void {
     .requiredOption('--user <name>', 'user name or UPN')
     .action(async (opts: { user: string }) => {
       await withRuntime(async (ctx, caller) => {
-        const tokens = await listApiTokens(ctx.db, caller, await userIdOf(ctx, opts.user));
+        const tokens = await listApiTokens(ctx.db, caller, await userIdOf(ctx, caller, opts.user));
         printTable(tokens as unknown as Record<string, unknown>[], ['id', 'label', 'createdAt', 'lastUsedAt', 'expiresAt']);
       });
     });
