@@ -114,17 +114,17 @@ export class JobRunner {
     const cutoff = new Date(now.getTime() - this.#opts.leaseMs);
     const dead = await this.app.db
       .updateTable('job_runs')
-      .set({ status: 'Failed', finished_at: now, message: 'The process running this job stopped before the run ended.' })
+      // The JB03 entry below counts as the run's error.
+      .set((eb) => ({ status: 'Failed', finished_at: now, message: 'The process running this job stopped before the run ended.', error_count: eb('error_count', '+', 1) }))
       .where('status', '=', 'Running')
       .where('heartbeat_at', '<', cutoff)
-      .returning(['id', 'owner', 'heartbeat_at', 'error_count'])
+      .returning(['id', 'owner', 'heartbeat_at'])
       .execute();
-    for (const r of dead) {
+    if (dead.length) {
       await this.app.db
         .insertInto('job_run_logs')
-        .values({ run_id: r.id, code: 'JB03', level: 'Error', message: `The process running this job (${r.owner ?? 'unknown'}) stopped responding at ${r.heartbeat_at?.toISOString() ?? 'an unknown time'}; the run was marked failed.`, logged_at: now })
+        .values(dead.map((r) => ({ run_id: r.id, code: 'JB03', level: 'Error' as const, message: `The process running this job (${r.owner ?? 'unknown'}) stopped responding at ${r.heartbeat_at?.toISOString() ?? 'an unknown time'}; the run was marked failed.`, logged_at: now })))
         .execute();
-      await this.app.db.updateTable('job_runs').set({ error_count: r.error_count + 1 }).where('id', '=', r.id).execute();
     }
     return dead.length;
   }
