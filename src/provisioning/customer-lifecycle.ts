@@ -4,8 +4,7 @@
  */
 import type { Tx } from '../core/db/database.js';
 import { DomainError } from '../core/errors.js';
-import { recordServiceChange } from '../billing/ledger/record-change.js';
-import { userServicesActiveInLedger } from '../billing/ledger/service-change.queries.js';
+import { recordServiceChange, recordUserServicesRemoved } from '../billing/ledger/record-change.js';
 import { requirePermission, type Caller } from '../tenancy/caller.js';
 import { getCustomer, type Customer } from '../tenancy/customer.service.js';
 import type { CustomerRef } from '../tenancy/customer.queries.js';
@@ -14,25 +13,6 @@ import { activeCustomerServices, activeUserServices, activeUsers, usersOf } from
 
 /** Children run in this order when a customer is removed: dependants first. */
 const REMOVAL_ORDER = { userService: 1, user: 2, customerService: 3 } as const;
-
-/**
- * Records `user_service_removed` in the ledger for each of the customer's user services being
- * de-provisioned. One removed on its own earlier is still "Requested": its removal is already in the ledger.
- */
-export async function recordUserServicesRemoved(
-  tx: Tx,
-  caller: Caller,
-  customerId: number,
-  userServices: readonly { id: number; user_id: number; customer_service_id: number; service_id: number }[],
-): Promise<void> {
-  const billed = await userServicesActiveInLedger(tx, customerId, userServices.map((us) => us.id));
-  for (const us of userServices.filter((us) => billed.has(us.id))) {
-    await recordServiceChange(tx, caller, {
-      action: 'user_service_removed', customerId, userId: us.user_id, serviceId: us.service_id,
-      customerServiceId: us.customer_service_id, userServiceId: us.id, quantity: '0',
-    });
-  }
-}
 
 function assertMayChange(caller: Caller, customer: Customer): void {
   requirePermission(caller, 'Manage Customers');

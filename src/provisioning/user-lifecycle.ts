@@ -4,12 +4,11 @@
  */
 import type { Tx } from '../core/db/database.js';
 import { DomainError } from '../core/errors.js';
-import { recordServiceChange } from '../billing/ledger/record-change.js';
+import { recordServiceChange, recordUserServicesRemoved } from '../billing/ledger/record-change.js';
 import { requirePermission, type Caller } from '../tenancy/caller.js';
 import type { Customer } from '../tenancy/customer.service.js';
 import { getUser, type User, type UserRef } from '../tenancy/user.service.js';
 import { createRequest } from './requests.js';
-import { recordUserServicesRemoved } from './customer-lifecycle.js';
 import { activeServicesOfUser } from './customer-lifecycle.queries.js';
 
 async function userToChange(tx: Tx, caller: Caller, customer: Customer, ref: UserRef): Promise<User> {

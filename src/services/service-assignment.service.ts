@@ -3,8 +3,7 @@ import type { Executor, Tx } from '../core/db/database.js';
 import type { CustomerServicesTable } from './schema.js';
 import { DomainError, userNotFound } from '../core/errors.js';
 import { createRequest } from '../provisioning/requests.js';
-import { recordServiceChange } from '../billing/ledger/record-change.js';
-import { userServicesActiveInLedger } from '../billing/ledger/service-change.queries.js';
+import { recordServiceChange, recordUserServicesRemoved } from '../billing/ledger/record-change.js';
 import { assertCustomerInScope, requirePermission, type Caller } from '../tenancy/caller.js';
 import type { Customer } from '../tenancy/customer.service.js';
 import type { User } from '../tenancy/user.service.js';
@@ -224,11 +223,7 @@ export async function deprovisionCustomerService(tx: Tx, caller: Caller, custome
   const row = await findCustomerService(tx, customer.id, service.id);
   if (!row) throw new DomainError('InvalidService', `Service '${service.code}' is not provisioned to customer '${customer.name}'.`);
   const userServices = await tx.selectFrom('user_services').innerJoin('users', 'users.id', 'user_services.user_id').select(['user_services.id', 'user_services.user_id']).where('customer_service_id', '=', row.id).where('user_services.status', 'in', ACTIVE).execute();
-  // A user service removed on its own earlier is still "Requested" here: its removal is already in the ledger.
-  const billed = await userServicesActiveInLedger(tx, customer.id, userServices.map((us) => us.id));
-  for (const us of userServices.filter((us) => billed.has(us.id))) {
-    await recordServiceChange(tx, caller, { action: 'user_service_removed', customerId: customer.id, userId: us.user_id, serviceId: service.id, customerServiceId: row.id, userServiceId: us.id, quantity: '0' });
-  }
+  await recordUserServicesRemoved(tx, caller, customer.id, userServices.map((us) => ({ ...us, customer_service_id: row.id, service_id: service.id })));
   await tx.updateTable('user_services').set({ status: 'Requested', modified_at: new Date() }).where('customer_service_id', '=', row.id).where('status', 'in', ACTIVE).execute();
   // A de-provisioned service holds no instances, for the customer or any of its users.
   await tx.deleteFrom('user_service_instances').where('user_service_id', 'in', tx.selectFrom('user_services').select('id').where('customer_service_id', '=', row.id)).execute();
@@ -387,13 +382,10 @@ export async function deprovisionUserService(tx: Tx, caller: Caller, customer: C
     .where('customer_services.service_id', '=', service.id)
     .execute();
   if (rows.length === 0) throw new DomainError('InvalidService', `Service '${service.code}' is not provisioned to user '${user.name}'.`);
-  // Removing it twice (the first de-provision still "Requested") records the removal once.
-  const billed = await userServicesActiveInLedger(tx, customer.id, rows.map((r) => r.id));
+  const removed = rows.filter((r) => r.status !== 'NotProvisioned').map((r) => ({ ...r, user_id: user.id, service_id: service.id }));
+  await recordUserServicesRemoved(tx, caller, customer.id, removed);
   let first: number | undefined;
   for (const r of rows) {
-    if (r.status !== 'NotProvisioned' && billed.has(r.id)) {
-      await recordServiceChange(tx, caller, { action: 'user_service_removed', customerId: customer.id, userId: user.id, serviceId: service.id, customerServiceId: r.customer_service_id, userServiceId: r.id, quantity: '0' });
-    }
     await tx.updateTable('user_services').set({ status: 'Requested', modified_at: new Date() }).where('id', '=', r.id).execute();
     await tx.deleteFrom('user_service_instances').where('user_service_id', '=', r.id).execute();
     const id = await createRequest(tx, caller, { entity: 'user_service', entityId: r.id, customerId: customer.id, action: 'deprovision', desired: { service: service.code } });

@@ -1,6 +1,7 @@
 import type { Tx } from '../../core/db/database.js';
 import type { Caller } from '../../tenancy/caller.js';
 import type { ServiceChangeAction } from './schema.js';
+import { userServicesActiveInLedger } from './service-change.queries.js';
 
 export interface ServiceChange {
   action: ServiceChangeAction;
@@ -44,4 +45,23 @@ export async function recordServiceChange(tx: Tx, caller: Caller, change: Servic
       details: JSON.stringify(change.details ?? {}),
     })
     .execute();
+}
+
+/**
+ * Records `user_service_removed` in the ledger for each of the customer's user services being
+ * de-provisioned. One removed on its own earlier is still "Requested": its removal is already in the ledger.
+ */
+export async function recordUserServicesRemoved(
+  tx: Tx,
+  caller: Caller,
+  customerId: number,
+  userServices: readonly { id: number; user_id: number; customer_service_id: number; service_id: number }[],
+): Promise<void> {
+  const billed = await userServicesActiveInLedger(tx, customerId, userServices.map((us) => us.id));
+  for (const us of userServices.filter((us) => billed.has(us.id))) {
+    await recordServiceChange(tx, caller, {
+      action: 'user_service_removed', customerId, userId: us.user_id, serviceId: us.service_id,
+      customerServiceId: us.customer_service_id, userServiceId: us.id, quantity: '0',
+    });
+  }
 }
