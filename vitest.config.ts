@@ -8,6 +8,9 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // expect.poll waits on a condition; its default 1 s gave up on a loaded machine before a page or
+    // a job had caught up. Well inside testTimeout, so a hang still fails with the poll's message.
+    expect: { poll: { timeout: 30_000 } },
     reporters: ['default'],
   },
 });

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { sql, type RawBuilder } from 'kysely';
-import { inTransaction, type DB, type Tx } from '../src/core/db/database.js';
+import { inTransaction, withDefaultUser, type DB, type Tx } from '../src/core/db/database.js';
 import { systemCaller } from '../src/tenancy/caller.js';
 import { setBillingSettings } from '../src/billing/periods/bill-periods.js';
 import { runBilling } from '../src/billing/run/run-billing.js';
@@ -11,11 +11,15 @@ import { createApiToken, tokenSigningKey } from '../src/tenancy/api-tokens/api-t
 import { SecretBox } from '../src/core/crypto.js';
 import { createLogger } from '../src/core/logger.js';
 import { loadConfig } from '../src/core/config.js';
+import { BENCH_ENV } from './support.js';
 import { buildServer } from '../src/api/server.js';
-import { benchDatabase, rate } from './support.js';
+import { BENCH_PASSWORD, benchDatabase, percentile, rate, ratio } from './support.js';
+import { spawnSync } from 'node:child_process';
 import type { Bench } from './run.js';
+import { BENCH_SIZE, bySize } from './size.js';
 
-const USERS = Number(process.env.BENCH_BILLING_USERS ?? 100_000);
+// At --large, about a million detail rows (4.2 items a user): the stream's memory is measured at that size on both engines.
+const USERS = Number(process.env.BENCH_BILLING_USERS ?? bySize({ quick: 2_000, default: 100_000, large: 250_000 }));
 const CUSTOMERS = Math.max(1, Math.round(USERS / 100));
 const PERIOD_END = '2024-06-30';
 const NOW = new Date('2024-07-02T00:00:00Z');
@@ -33,14 +37,18 @@ export const billingBench: Bench = {
       const { database, provider } = await benchDatabase(engine);
       const db = database.db;
       const caller = systemCaller(provider, 'bench');
-      await inTransaction(db, (tx) => setBillingSettings(tx, caller, { timeZone: 'UTC', kind: 'month_end', day: 0 }, new Date('2024-05-01T00:00:00Z')));
+      await inTransaction(db, (tx) =>
+        setBillingSettings(tx, caller, { timeZone: 'UTC', kind: 'month_end', day: 0 }, new Date('2024-05-01T00:00:00Z')),
+      );
       await inTransaction(db, (tx) => addNoSkuRule(tx, caller));
       const loadStart = performance.now();
       const ledgerRows = await loadLedger(db, provider.id, provider.path);
-      console.log(`[${engine}] loaded ${USERS.toLocaleString('en-US')} users, ${ledgerRows.toLocaleString('en-US')} ledger rows in ${Math.round(performance.now() - loadStart)} ms`);
+      console.log(
+        `[${engine}] loaded ${USERS.toLocaleString('en-US')} users, ${ledgerRows.toLocaleString('en-US')} ledger rows in ${Math.round(performance.now() - loadStart)} ms`,
+      );
 
       // The machine may be shared: each measurement is repeated, alternating run and baseline, and the median quoted.
-      const reps = Math.max(1, Number(process.env.BENCH_BILLING_REPEAT ?? 3));
+      const reps = Math.max(1, Number(process.env.BENCH_BILLING_REPEAT ?? bySize({ quick: 1, default: 3 })));
       // A plain table: on a server the pool may hand the comparison another connection than a temp table's.
       await sql`drop table if exists bench_baseline_items; create table bench_baseline_items (like bill_items including all)`.execute(db);
       const firsts: number[] = [];
@@ -66,13 +74,23 @@ export const billingBench: Bench = {
       const first = median(firsts);
       const baseline = median(baselines);
       const samples = (xs: number[]) => `median of ${xs.join(', ')} ms`;
-      console.log(`[${engine}] billing run (first, ${items.toLocaleString('en-US')} items written): ${first} ms = ${rate(items, first)} (${samples(firsts)})`);
-      console.log(`[${engine}] billing run (re-run, nothing changed, ${rewritten} rows written): ${median(agains)} ms (${samples(agains)}) → re-run/baseline = ${(median(agains) / baseline).toFixed(2)}×`);
-      console.log(`[${engine}] hand-written single-statement baseline (same item rows written, same session settings): ${baseline} ms (${samples(baselines)}) → run/baseline = ${(first / baseline).toFixed(2)}×`);
-      console.log(`[${engine}] baseline agrees with the run on ${check.same.toLocaleString('en-US')} of ${check.total.toLocaleString('en-US')} items (start, end, %, action, SKU, billable, descriptions, bill-to, removed by)`);
+      console.log(
+        `[${engine}] billing run (first, ${items.toLocaleString('en-US')} items written): ${first} ms = ${rate(items, first)} (${samples(firsts)})`,
+      );
+      console.log(
+        `[${engine}] billing run (re-run, nothing changed, ${rewritten} rows written): ${median(agains)} ms (${samples(agains)}) → re-run/baseline = ${(median(agains) / baseline).toFixed(2)}×`,
+      );
+      console.log(
+        `[${engine}] hand-written single-statement baseline (same item rows written, same session settings): ${baseline} ms (${samples(baselines)}) → run/baseline = ${(first / baseline).toFixed(2)}×`,
+      );
+      console.log(
+        `[${engine}] baseline agrees with the run on ${check.same.toLocaleString('en-US')} of ${check.total.toLocaleString('en-US')} items (start, end, %, action, SKU, billable, descriptions, bill-to, removed by)`,
+      );
       if (engine === 'postgres') {
         const server = await serverTimes(db, reps);
-        console.log(`[postgres] server execution time (EXPLAIN ANALYZE, same settings for both, medians): run statement ${server.run} ms (first run, from empty), ${server.rerun} ms (re-run, nothing changed), baseline ${server.baseline} ms → ${(server.run / server.baseline).toFixed(2)}×`);
+        console.log(
+          `[postgres] server execution time (EXPLAIN ANALYZE, same settings for both, medians): run statement ${server.run} ms (first run, from empty), ${server.rerun} ms (re-run, nothing changed), baseline ${server.baseline} ms → ${(server.run / server.baseline).toFixed(2)}×`,
+        );
       }
       await streamDetail(engine, database, provider, caller);
       await database.close();
@@ -111,6 +129,15 @@ async function loadLedger(db: DB, providerId: number, providerPath: string): Pro
     insert into users (customer_id, name, upn, first_name, last_name, status)
     select c.id, 'u' || g || '_' || c.name, 'u' || g || '@' || c.primary_domain, 'User', g::text, 'Provisioned'
     from generate_series(0, ${USERS - 1}) g join customers c on c.name = 'BC' || (g % ${CUSTOMERS} + 1)`.execute(db);
+  return seedLedger(db);
+}
+
+/**
+ * A month of ledger rows for every user named `u…_BC…`: created and given three services in May,
+ * then in June 10% change the mailbox plan, 5% lose CRM, 5% gain a fourth service, 1% are deleted.
+ * Returns the ledger's size.
+ */
+export async function seedLedger(db: DB): Promise<number> {
   const services = await db.selectFrom('services').select(['id', 'code']).where('code', 'in', ['HE', 'CRM2011', 'FSS']).execute();
   const id = (code: string) => services.find((s) => s.code === code)!.id;
   await sql`
@@ -135,7 +162,10 @@ async function loadLedger(db: DB, providerId: number, providerPath: string): Pro
       union all -- 1%: user deleted (its services end with it)
       select timestamptz '2024-06-01' + (u.n % 29) * interval '1 day' + interval '20 hours', 'user_deleted', null, null, null, null, null, 0 where u.n % 100 = 3
     ) e`.execute(db);
-  const n = await db.selectFrom('service_changes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const n = await db
+    .selectFrom('service_changes')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   await sql`analyze`.execute(db);
   return Number(n.n);
 }
@@ -184,17 +214,37 @@ function baselineStatement() {
 }
 
 async function compareWithBaseline(db: DB): Promise<{ total: number; same: number }> {
-  const cols = 'started_at, ended_at, percent_duration, action, sku, is_billable, summary_grouping, line_description, bill_customer_id, removed_by_user_name';
+  const cols =
+    'started_at, ended_at, percent_duration, action, sku, is_billable, summary_grouping, line_description, bill_customer_id, removed_by_user_name';
   const r = await sql<{ total: number; same: number }>`
     select (select count(*) from bill_items)::int as total, count(*)::int as same
     from bench_baseline_items b join bill_items i on i.service_change_id = b.service_change_id
-    where ${sql.raw(`row(${cols.split(', ').map((c) => `i.${c}`).join(', ')}) is not distinct from row(${cols.split(', ').map((c) => `b.${c}`).join(', ')})`)}`.execute(db);
+    where ${sql.raw(
+      `row(${cols
+        .split(', ')
+        .map((c) => `i.${c}`)
+        .join(', ')}) is not distinct from row(${cols
+        .split(', ')
+        .map((c) => `b.${c}`)
+        .join(', ')})`,
+    )}`.execute(db);
   return r.rows[0]!;
 }
 
 async function serverTimes(db: DB, reps: number): Promise<{ run: number; rerun: number; baseline: number }> {
-  const period = await db.selectFrom('bill_periods').select(['id', 'starts_at', 'ends_at']).where(sql<string>`to_char(end_date, 'YYYY-MM-DD')`, '=', PERIOD_END).executeTakeFirstOrThrow();
-  const bounds = { id: period.id, startDate: '2024-06-01', endDate: PERIOD_END, startsAt: period.starts_at, endsAt: period.ends_at, timeZone: 'UTC' };
+  const period = await db
+    .selectFrom('bill_periods')
+    .select(['id', 'starts_at', 'ends_at'])
+    .where(sql<string>`to_char(end_date, 'YYYY-MM-DD')`, '=', PERIOD_END)
+    .executeTakeFirstOrThrow();
+  const bounds = {
+    id: period.id,
+    startDate: '2024-06-01',
+    endDate: PERIOD_END,
+    startsAt: period.starts_at,
+    endsAt: period.ends_at,
+    timeZone: 'UTC',
+  };
   const rules = await selectRulesInForce(db, bounds.startDate, bounds.endDate);
   // Each statement is measured inside a transaction that is rolled back.
   const explain = async (prepare: string, statement: RawBuilder<unknown>) => {
@@ -223,17 +273,69 @@ async function serverTimes(db: DB, reps: number): Promise<{ run: number; rerun: 
 
 class RollbackSignal extends Error {}
 
-async function streamDetail(engine: string, database: Awaited<ReturnType<typeof benchDatabase>>['database'], provider: Awaited<ReturnType<typeof benchDatabase>>['provider'], caller: ReturnType<typeof systemCaller>): Promise<void> {
+export interface StreamFigures {
+  rows: number;
+  ms: number;
+  rssGrowthMb: number;
+  /** CortexAPI GETs answered while the detail streamed, and their latency beside the same GET on the idle server. */
+  gets: GetLatency;
+}
+
+/** Sequential CortexAPI GETs: how many, their median and slowest answer. */
+export interface GetLatency {
+  count: number;
+  p50Ms: number;
+  maxMs: number;
+}
+
+/** The slowest CortexAPI GET allowed while a detail streams (issue 15 §4), enforced at --large where the stream is ≈1M rows. */
+const STREAMING_GET_LIMIT_MS = 200;
+
+/**
+ * The detail endpoint streaming the period over HTTP to a client in this process: rows/s, peak
+ * RSS growth, and — one after another for as long as it streams — CortexAPI GETs of the
+ * provider, beside the same GETs on the idle server just before: their median and slowest answer
+ * show how long the stream holds other requests up. At --large a GET slower than
+ * STREAMING_GET_LIMIT_MS fails the benchmark (after its figures are printed).
+ */
+export async function streamDetail(
+  engine: string,
+  database: Awaited<ReturnType<typeof benchDatabase>>['database'],
+  provider: Awaited<ReturnType<typeof benchDatabase>>['provider'],
+  caller: ReturnType<typeof systemCaller>,
+): Promise<StreamFigures> {
   const secrets = SecretBox.fromKey(Buffer.alloc(32, 7));
-  const ctx = { config: { ...loadConfig({}), port: 0, host: '127.0.0.1' }, database, db: database.db, secrets, logger: createLogger('silent'), provider };
-  const admin = await database.db.selectFrom('users').select('id').where('customer_id', '=', provider.id).orderBy('id').executeTakeFirstOrThrow();
-  const { token } = await inTransaction(database.db, (tx) => createApiToken(tx, caller, tokenSigningKey(secrets), { userId: admin.id, label: 'bench' }));
+  const ctx = {
+    // The read cache off: the probe's GETs must reach the database the stream is reading.
+    config: { ...loadConfig(BENCH_ENV), port: 0, host: '127.0.0.1', cortexReadCache: false },
+    database,
+    db: database.db,
+    secrets,
+    logger: createLogger('silent'),
+    provider,
+  };
+  const admin = await database.db
+    .selectFrom('users')
+    .select('id')
+    .where('customer_id', '=', provider.id)
+    .orderBy('id')
+    .executeTakeFirstOrThrow();
+  const { token } = await inTransaction(database.db, (tx) =>
+    createApiToken(tx, caller, tokenSigningKey(secrets), { userId: admin.id, label: 'bench' }),
+  );
   const app = await buildServer(ctx);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as { port: number }).port;
+  const getProvider = () => cortexGet(port, provider.id);
+  await getProvider(); // the first verifies the password (scrypt); later ones hit the sign-in cache
+  const idleGets: number[] = [];
+  for (let i = 0; i < IDLE_GETS; i++) idleGets.push((await timed(getProvider)).ms);
   global.gc?.();
   const rssBefore = process.memoryUsage.rss();
-  const heap = () => { const m = process.memoryUsage(); return m.heapUsed + m.external; };
+  const heap = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+  };
   const heapBefore = heap();
   let peak = rssBefore;
   let heapPeak = heapBefore;
@@ -245,26 +347,94 @@ async function streamDetail(engine: string, database: Awaited<ReturnType<typeof 
   const start = performance.now();
   let bytes = 0;
   let rows = 0;
+  let streaming = true;
+  const gets: number[] = [];
+  const probe = (async () => {
+    while (streaming) gets.push((await timed(getProvider)).ms);
+  })();
   await new Promise<void>((resolve, reject) => {
-    http.get({ port, path: `/api/billing/${PERIOD_END}/detail`, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      const marker = Buffer.from('"billItemID"');
-      let tail = Buffer.alloc(0);
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        // The client runs in this process too: sampling here as well catches peaks a busy event loop hides from the timer.
-        sample();
-        // Counted in place (no copy of the 500 MB body into strings, which would be the bench's own garbage);
-        // a marker straddling two chunks is found in the joint of the previous chunk's end and this one's start.
-        for (let i = chunk.indexOf(marker); i !== -1; i = chunk.indexOf(marker, i + 1)) rows++;
-        if (Buffer.concat([tail, chunk.subarray(0, marker.length - 1)]).indexOf(marker) !== -1) rows++;
-        tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (marker.length - 1))));
-      });
-      res.on('end', () => resolve());
-      res.on('error', reject);
-    }).on('error', reject);
+    http
+      .get({ port, path: `/api/billing/${PERIOD_END}/detail`, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        const marker = Buffer.from('"billItemID"');
+        let tail = Buffer.alloc(0);
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          // The client runs in this process too: sampling here as well catches peaks a busy event loop hides from the timer.
+          sample();
+          // Counted in place (no copy of the 500 MB body into strings, which would be the bench's own garbage);
+          // a marker straddling two chunks is found in the joint of the previous chunk's end and this one's start.
+          for (let i = chunk.indexOf(marker); i !== -1; i = chunk.indexOf(marker, i + 1)) rows++;
+          if (Buffer.concat([tail, chunk.subarray(0, marker.length - 1)]).indexOf(marker) !== -1) rows++;
+          tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (marker.length - 1))));
+        });
+        res.on('end', () => resolve());
+        res.on('error', reject);
+      })
+      .on('error', reject);
   });
   const ms = Math.round(performance.now() - start);
+  streaming = false;
+  await probe;
   clearInterval(sampler);
-  console.log(`[${engine}] detail endpoint streaming ${rows.toLocaleString('en-US')} rows (${Math.round(bytes / 1e6)} MB JSON): ${ms} ms = ${rate(rows, ms)} rows, peak RSS growth ${Math.round((peak - rssBefore) / 1e6)} MB (JS heap + external, garbage not yet collected included: ${Math.round((heapPeak - heapBefore) / 1e6)} MB)`);
+  const copy = engine === 'postgres' ? copyBaseline(database.url!) : undefined;
+  if (copy)
+    console.log(
+      `[postgres] baseline: COPY (the same rows, same joins) TO STDOUT through psql: ${copy.rows.toLocaleString('en-US')} rows in ${copy.ms} ms = ${rate(copy.rows, copy.ms)} → endpoint/COPY = ${ratio(rows / ms, copy.rows / copy.ms)} (target ≥ 0.30×)`,
+    );
+  console.log(
+    `[${engine}] detail endpoint streaming ${rows.toLocaleString('en-US')} rows (${Math.round(bytes / 1e6)} MB JSON): ${ms} ms = ${rate(rows, ms)} rows, peak RSS growth ${Math.round((peak - rssBefore) / 1e6)} MB (JS heap + external, garbage not yet collected included: ${Math.round((heapPeak - heapBefore) / 1e6)} MB)`,
+  );
+  const [idle, busy] = [latency(idleGets), latency(gets)];
+  console.log(
+    `[${engine}] CortexAPI GET of a customer while it streamed: ${busy.count} GETs, p50 ${busy.p50Ms} ms, max ${busy.maxMs} ms; idle server: ${idle.count} GETs, p50 ${idle.p50Ms} ms, max ${idle.maxMs} ms → p50 ${ratio(busy.p50Ms, idle.p50Ms)}, max ${ratio(busy.maxMs, idle.maxMs)} (target: max ≤ ${STREAMING_GET_LIMIT_MS} ms, enforced at --large)`,
+  );
   await app.close();
+  if (BENCH_SIZE === 'large' && busy.maxMs > STREAMING_GET_LIMIT_MS)
+    throw new Error(
+      `[${engine}] a CortexAPI GET took ${busy.maxMs} ms while the detail streamed ${rows.toLocaleString('en-US')} rows (limit ${STREAMING_GET_LIMIT_MS} ms)`,
+    );
+  return { rows, ms, rssGrowthMb: Math.round((peak - rssBefore) / 1e6), gets: busy };
+}
+
+/** GETs timed on the idle server before the stream starts: enough for a stable median. */
+const IDLE_GETS = 30;
+
+function latency(ms: number[]): GetLatency {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { count: ms.length, p50Ms: percentile(sorted, 50), maxMs: sorted.at(-1) ?? 0 };
+}
+
+/** A CortexAPI GET of one customer by id as the bench's admin. */
+async function cortexGet(port: number, customerId: number): Promise<void> {
+  const body = `<?xml version="1.0" encoding="utf-8"?><request version="1.0" action="GET"><customer><id>${customerId}</id></customer></request>`;
+  const auth = 'Basic ' + Buffer.from(`admin:${BENCH_PASSWORD}`).toString('base64');
+  await new Promise<void>((resolve, reject) => {
+    const req = http.request(
+      { port, method: 'POST', path: '/CortexAPI/Default.aspx', headers: { authorization: auth, 'content-type': 'text/xml' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`CortexAPI GET answered ${res.statusCode}`))));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * What PostgreSQL itself streams: COPY of the detail's rows (the same joins and order, every column)
+ * to psql, which throws them away. Undefined when psql is not installed.
+ */
+function copyBaseline(url: string): { rows: number; ms: number } | undefined {
+  // \copy is psql's client-side COPY … TO STDOUT; it must be one line. psql writes the rows to /dev/null.
+  const select = `select i.*, c.*, b.*, u.*, s.* from bill_items i join bill_periods p on p.id = i.bill_period_id and p.end_date = '${PERIOD_END}' join customers c on c.id = i.customer_id join customers b on b.id = i.bill_customer_id left join users u on u.id = i.user_id left join services s on s.id = i.service_id order by i.service_change_id, i.id`;
+  const started = performance.now();
+  const psql = spawnSync('psql', [withDefaultUser(url), '-X', '-c', `\\copy (${select}) to '/dev/null'`], { encoding: 'utf8' });
+  const ms = Math.round(performance.now() - started);
+  const copied = /^COPY (\d+)/m.exec(psql.stdout ?? '');
+  if (psql.error || psql.status !== 0 || !copied) {
+    console.log(`[postgres] COPY baseline not measured: ${psql.error?.message ?? psql.stderr.trim()}`);
+    return undefined;
+  }
+  return { rows: Number(copied[1]), ms };
 }

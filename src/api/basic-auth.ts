@@ -1,107 +1,92 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Executor } from '../core/db/database.js';
 import { DomainError } from '../core/errors.js';
-import { authenticate, callerForUser } from '../tenancy/auth.service.js';
+import { callerForUser } from '../tenancy/auth.service.js';
 import type { Caller } from '../tenancy/caller.js';
 import type { AppContext } from '../core/context.js';
-
-/** Failed logins allowed per window before further attempts are refused without checking. */
-export interface RateLimits {
-  perUser: number;
-  perAddress: number;
-  windowMs: number;
-}
-
-export const DEFAULT_RATE_LIMITS: RateLimits = { perUser: 10, perAddress: 30, windowMs: 15 * 60 * 1000 };
+import { recordSignInFailure, signIn } from '../tenancy/sign-in/sign-in.js';
+import { onCredentialsChanged, type CredentialChange } from '../tenancy/sign-in/credential-events.js';
 
 const notAuthenticated = (): DomainError => new DomainError('NotAuthenticated', 'The user authentication failed');
-const MAX_TRACKED = 10_000;
+const MAX_CACHED = 10_000;
 // scrypt takes tens of milliseconds by design; integrations send thousands of calls with the
 // same credentials, so a verified pair is remembered briefly (as an HMAC under a per-process key).
+// A change to the user's credentials drops it at once (credential-events); the TTLs are a backstop.
 const CACHE_TTL_MS = 60_000;
-// The caller (roles, enabled user and customer) is re-read this often at most: a disabled user or
-// a revoked "API Access" takes effect within seconds, while a busy integration skips two queries a call.
 const CALLER_TTL_MS = 5_000;
 
-/** Counts failures in a fixed window per key; bounded so a flood of names cannot grow it forever. */
-class FailureCounter {
-  private readonly seen = new Map<string, { count: number; since: number }>();
-  constructor(private readonly max: number, private readonly windowMs: number) {}
-
-  blocked(key: string, now: number): boolean {
-    const e = this.seen.get(key);
-    return e !== undefined && now - e.since < this.windowMs && e.count >= this.max;
-  }
-
-  fail(key: string, now: number): void {
-    const e = this.seen.get(key);
-    if (e && now - e.since < this.windowMs) e.count++;
-    else this.seen.set(key, { count: 1, since: now });
-    if (this.seen.size > MAX_TRACKED) this.prune(now);
-  }
-
-  clear(key: string): void {
-    this.seen.delete(key);
-  }
-
-  private prune(now: number): void {
-    for (const [k, e] of this.seen) if (now - e.since >= this.windowMs) this.seen.delete(k);
-    while (this.seen.size > MAX_TRACKED) this.seen.delete(this.seen.keys().next().value!);
-  }
+interface Verified {
+  userId: number;
+  customerPath: string;
+  expires: number;
+  caller?: { value: Caller; expires: number };
 }
 
 /**
- * HTTP Basic authentication of Tenantry users (CortexAPI, console endpoints). Failed attempts are
- * limited per user name and per client address, on top of the account lockout in `authenticate`,
- * so guessing costs no scrypt work once a limit is hit. Callers check permissions themselves.
+ * HTTP Basic authentication of Tenantry users (CortexAPI, console endpoints) on top of `signIn`,
+ * which throttles failures. Callers check permissions themselves.
  */
 export class BasicAuthenticator {
-  private readonly byUser: FailureCounter;
-  private readonly byAddress: FailureCounter;
-  private readonly verified = new Map<string, { userId: number; expires: number; caller?: { value: Caller; expires: number } }>();
+  private readonly verified = new Map<string, Verified>();
   private readonly key = randomBytes(32);
 
-  constructor(private readonly db: Executor, limits: RateLimits = DEFAULT_RATE_LIMITS, private readonly now: () => number = Date.now) {
-    this.byUser = new FailureCounter(limits.perUser, limits.windowMs);
-    this.byAddress = new FailureCounter(limits.perAddress, limits.windowMs);
+  constructor(
+    private readonly db: Executor,
+    private readonly now: () => number = Date.now,
+  ) {
+    onCredentialsChanged((change) => this.forget(change));
   }
 
   async authenticate(header: string | undefined, address: string): Promise<Caller> {
     const credentials = parseBasic(header);
     if (!credentials) throw notAuthenticated();
-    const userKey = credentials.login.trim().toLowerCase();
     const now = this.now();
-    if (this.byUser.blocked(userKey, now) || this.byAddress.blocked(address, now)) {
-      throw new DomainError('NotAuthenticated', 'The user authentication failed: too many failed attempts, try again later');
+    return (await this.fromCache(credentials, now)) ?? (await this.verify(credentials, address, now));
+  }
+
+  /** The console's sign-in: the same throttled domain check, without the cache (a sign-in happens once per session). */
+  signIn(login: string, password: string, address: string): Promise<Caller> {
+    return signIn(this.db, { login, password, address });
+  }
+
+  /** Counts a failed second step of a sign-in (a wrong two-factor code) like a wrong password. */
+  recordFailure(login: string, address: string): Promise<void> {
+    return recordSignInFailure(this.db, { login, address });
+  }
+
+  /** Drops cached sign-ins of a changed user, of every user below a changed customer, or all of them. */
+  forget(change: CredentialChange): void {
+    if (change.userId === undefined && change.customerId === undefined) return this.verified.clear();
+    for (const [k, v] of this.verified) {
+      if (v.userId === change.userId || (change.customerId !== undefined && v.customerPath.includes(`/${change.customerId}/`)))
+        this.verified.delete(k);
     }
-    return (await this.fromCache(credentials, now)) ?? (await this.verify(credentials, userKey, address, now));
   }
 
   private async fromCache(c: Credentials, now: number): Promise<Caller | undefined> {
-    const hit = this.verified.get(this.digest(c));
+    const digest = this.digest(c);
+    const hit = this.verified.get(digest);
     if (!hit || hit.expires <= now) return undefined;
     if (hit.caller && hit.caller.expires > now) return hit.caller.value;
     const caller = await callerForUser(this.db, hit.userId);
-    if (!caller) throw notAuthenticated();
+    if (!caller) {
+      this.verified.delete(digest);
+      throw notAuthenticated();
+    }
     hit.caller = { value: caller, expires: now + CALLER_TTL_MS };
     return caller;
   }
 
-  private async verify(c: Credentials, userKey: string, address: string, now: number): Promise<Caller> {
-    let caller: Caller;
-    try {
-      caller = await authenticate(this.db, c.login, c.password);
-    } catch (e) {
-      if (e instanceof DomainError && e.code === 'NotAuthenticated') {
-        this.byUser.fail(userKey, now);
-        this.byAddress.fail(address, now);
-      }
-      throw e;
-    }
-    this.byUser.clear(userKey);
-    if (this.verified.size >= MAX_TRACKED) this.verified.clear();
+  private async verify(c: Credentials, address: string, now: number): Promise<Caller> {
+    const caller = await signIn(this.db, { login: c.login, password: c.password, address });
+    if (this.verified.size >= MAX_CACHED) this.verified.clear();
     if (caller.userId !== null) {
-      this.verified.set(this.digest(c), { userId: caller.userId, expires: now + CACHE_TTL_MS, caller: { value: caller, expires: now + CALLER_TTL_MS } });
+      this.verified.set(this.digest(c), {
+        userId: caller.userId,
+        customerPath: caller.customerPath,
+        expires: now + CACHE_TTL_MS,
+        caller: { value: caller, expires: now + CALLER_TTL_MS },
+      });
     }
     return caller;
   }
@@ -127,7 +112,7 @@ function parseBasic(header: string | undefined): Credentials | undefined {
 
 const shared = new WeakMap<AppContext, BasicAuthenticator>();
 
-/** One authenticator per running process, so failure counts hold across every Basic-auth endpoint. */
+/** One authenticator per running process, so every Basic-auth endpoint shares its cache. */
 export function basicAuthenticator(ctx: AppContext): BasicAuthenticator {
   let auth = shared.get(ctx);
   if (!auth) shared.set(ctx, (auth = new BasicAuthenticator(ctx.db)));

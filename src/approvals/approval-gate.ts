@@ -5,6 +5,7 @@ import { onApprovalHold } from '../provisioning/requests.js';
 import type { RequestAction, RequestEntity } from '../provisioning/schema.js';
 import { fullnameOf } from '../tenancy/user.service.js';
 import { selectCustomerAdmins, selectGroupMembers, selectMatchingSubscriptions } from './approval.queries.js';
+import { mailAddressOf, mailEnabled, queueMail } from '../mail/outbox.js';
 import { WORKFLOW_GROUPS, type SubscriptionEvent, type SubscriptionTarget } from './schema.js';
 
 interface HeldRequest {
@@ -23,7 +24,11 @@ const TARGET: Partial<Record<RequestEntity, SubscriptionTarget>> = {
   user_service: 'userservices',
 };
 
-const EVENT: Partial<Record<RequestAction, SubscriptionEvent>> = { provision: 'Provision', deprovision: 'Deprovision', delete: 'Deprovision' };
+const EVENT: Partial<Record<RequestAction, SubscriptionEvent>> = {
+  provision: 'Provision',
+  deprovision: 'Deprovision',
+  delete: 'Deprovision',
+};
 
 /**
  * Holds a new top-level provisioning request while the approvals its customer subscribes to are
@@ -64,13 +69,16 @@ export async function holdForApproval(tx: Tx, requestId: number): Promise<boolea
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await tx.insertInto('approval_responses').values(approvers.users.map((user_id) => ({ id: randomUUID(), approval_request_id: approval.id, user_id }))).execute();
+    const responses = approvers.users.map((user_id) => ({ id: randomUUID(), approval_request_id: approval.id, user_id }));
+    await tx.insertInto('approval_responses').values(responses).execute();
+    await mailApprovers(tx, `${event} ${subject.kind} - ${subject.label}`, request.id, responses);
     held = true;
   }
   if (!held) return false;
   await tx.updateTable('provisioning_requests').set({ status: 'Pending' }).where('id', '=', request.id).execute();
   await setEntityStatus(tx, request.entity, request.entity_id, 'Pending');
-  if (request.entity === 'customer_service') await tx.updateTable('customer_services').set({ approval_pending: true }).where('id', '=', request.entity_id).execute();
+  if (request.entity === 'customer_service')
+    await tx.updateTable('customer_services').set({ approval_pending: true }).where('id', '=', request.entity_id).execute();
   return true;
 }
 
@@ -89,8 +97,19 @@ async function subjectOf(tx: Tx, r: HeldRequest): Promise<Subject | undefined> {
       return c?.parent_id ? { ownerId: c.parent_id, serviceId: null, kind: 'Customer', label: c.fullname } : undefined;
     }
     case 'user': {
-      const u = await tx.selectFrom('users').select(['name', 'display_name', 'first_name', 'last_name']).where('id', '=', r.entity_id).executeTakeFirst();
-      return u && { ownerId: r.customer_id, serviceId: null, kind: 'User', label: fullnameOf({ name: u.name, displayName: u.display_name, firstName: u.first_name, lastName: u.last_name }) };
+      const u = await tx
+        .selectFrom('users')
+        .select(['name', 'display_name', 'first_name', 'last_name'])
+        .where('id', '=', r.entity_id)
+        .executeTakeFirst();
+      return (
+        u && {
+          ownerId: r.customer_id,
+          serviceId: null,
+          kind: 'User',
+          label: fullnameOf({ name: u.name, displayName: u.display_name, firstName: u.first_name, lastName: u.last_name }),
+        }
+      );
     }
     case 'customer_service': {
       const cs = await tx
@@ -136,7 +155,12 @@ async function approversFor(
     const users = members.filter((m) => m.deleted_at === null && m.status !== 'NotProvisioned' && m.id !== requesterId).map((m) => m.id);
     return { users, required: positive(group.configuration.memberstoapprove, 1) };
   }
-  const settings = await tx.selectFrom('approval_provider_settings').select('configuration').where('customer_id', '=', customerId).where('provider_id', '=', s.provider_id).executeTakeFirst();
+  const settings = await tx
+    .selectFrom('approval_provider_settings')
+    .select('configuration')
+    .where('customer_id', '=', customerId)
+    .where('provider_id', '=', s.provider_id)
+    .executeTakeFirst();
   const admins = (await selectCustomerAdmins(tx, customerId).execute()).map((a) => a.id).filter((id) => id !== requesterId);
   return { users: admins.slice(0, positive(settings?.configuration.managers, admins.length || 1)), required: 1 };
 }
@@ -148,3 +172,37 @@ function positive(value: string | undefined, fallback: number): number {
 
 // Loading the approvals module switches the gate on for every request the process creates.
 onApprovalHold(holdForApproval);
+
+/** seed 002: approvers are asked by mail (when a mail server is configured), each with its own response id. */
+async function mailApprovers(tx: Tx, description: string, requestId: number, responses: { id: string; user_id: number }[]): Promise<void> {
+  if (!mailEnabled()) return;
+  const users = await tx
+    .selectFrom('users')
+    .select(['id', 'name', 'upn', 'external_email'])
+    .where(
+      'id',
+      'in',
+      responses.map((r) => r.user_id),
+    )
+    .execute();
+  for (const r of responses) {
+    const user = users.find((u) => u.id === r.user_id)!;
+    await queueMail(tx, {
+      kind: 'approval',
+      to: mailAddressOf(user),
+      subject: `Approval needed: ${description}`,
+      text: approvalText(user.name, description, requestId, r.id),
+    });
+  }
+}
+
+/** The body of an approval request or reminder: what waits, and how to answer. */
+export function approvalText(userName: string, description: string, requestId: number, responseId: string, reminder = false): string {
+  return [
+    `Hello ${userName},`,
+    '',
+    `${reminder ? 'Reminder: this change is still waiting' : 'A change is waiting'} for your approval: ${description} (provisioning request ${requestId}).`,
+    '',
+    `Answer it in the Tenantry console, or with a CortexAPI SET of your approval response ${responseId} (Approve or Reject).`,
+  ].join('\n');
+}

@@ -47,7 +47,15 @@ export async function approvalsOf(db: Executor, caller: Caller, customer: Custom
   if (!filter.all) q = q.where('approval_requests.status', '=', 'Pending');
   if (filter.user) {
     const userId = filter.user.id;
-    q = q.where((eb) => eb.exists(eb.selectFrom('approval_responses').select('approval_responses.id').whereRef('approval_responses.approval_request_id', '=', 'approval_requests.id').where('approval_responses.user_id', '=', userId)));
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('approval_responses')
+          .select('approval_responses.id')
+          .whereRef('approval_responses.approval_request_id', '=', 'approval_requests.id')
+          .where('approval_responses.user_id', '=', userId),
+      ),
+    );
   }
   return viewsOf(db, await q.execute(), filter.user);
 }
@@ -56,7 +64,12 @@ type ApprovalRow = Awaited<ReturnType<ReturnType<typeof selectApprovalRequests>[
 
 /** Approval rows with their responses (only `user`'s when given). */
 async function viewsOf(db: Executor, rows: ApprovalRow[], user?: User): Promise<ApprovalView[]> {
-  const responses = rows.length ? await selectResponses(db, rows.map((r) => r.id)).execute() : [];
+  const responses = rows.length
+    ? await selectResponses(
+        db,
+        rows.map((r) => r.id),
+      ).execute()
+    : [];
   return rows.map((r) => ({
     description: r.description,
     status: r.status,
@@ -64,7 +77,16 @@ async function viewsOf(db: Executor, rows: ApprovalRow[], user?: User): Promise<
     resolvedDate: r.resolved_at,
     customer: { name: r.customer_name, fullname: r.customer_fullname },
     requestedBy: r.requester_name
-      ? { name: r.requester_name, fullname: fullnameOf({ name: r.requester_name, displayName: r.requester_display_name, firstName: r.requester_first_name, lastName: r.requester_last_name }), email: r.requester_email ?? r.requester_upn }
+      ? {
+          name: r.requester_name,
+          fullname: fullnameOf({
+            name: r.requester_name,
+            displayName: r.requester_display_name,
+            firstName: r.requester_first_name,
+            lastName: r.requester_last_name,
+          }),
+          email: r.requester_email ?? r.requester_upn,
+        }
       : undefined,
     provisioningRequestId: r.provisioning_request_id,
     subscriptions: responses
@@ -75,21 +97,28 @@ async function viewsOf(db: Executor, rows: ApprovalRow[], user?: User): Promise<
         resolvedDate: s.resolved_at,
         status: s.status,
         reason: s.reason,
-        user: { name: s.user_name, fullname: fullnameOf({ name: s.user_name, displayName: s.display_name, firstName: s.first_name, lastName: s.last_name }), email: s.external_email ?? s.upn },
+        user: {
+          name: s.user_name,
+          fullname: fullnameOf({ name: s.user_name, displayName: s.display_name, firstName: s.first_name, lastName: s.last_name }),
+          email: s.external_email ?? s.upn,
+        },
       })),
   }));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const approvalNotFound = (id: string): DomainError => new DomainError('InvalidReference', `Approval subscription '${id}' not found.`, { id });
+const approvalNotFound = (id: string): DomainError =>
+  new DomainError('InvalidReference', `Approval subscription '${id}' not found.`, { id });
 
 /** The approval holding a response (subscription id), if the caller may see it. */
 export async function getApproval(db: Executor, caller: Caller, subscriptionId: string): Promise<ApprovalView> {
   const id = subscriptionId.trim();
   if (!UUID.test(id)) throw approvalNotFound(id);
   const response = await db.selectFrom('approval_responses').select('approval_request_id').where('id', '=', id).executeTakeFirst();
-  const row = response && (await selectApprovalRequests(db, caller).where('approval_requests.id', '=', response.approval_request_id).executeTakeFirst());
+  const row =
+    response &&
+    (await selectApprovalRequests(db, caller).where('approval_requests.id', '=', response.approval_request_id).executeTakeFirst());
   return must(row && (await viewsOf(db, [row]))[0], () => approvalNotFound(id));
 }
 
@@ -115,7 +144,14 @@ export async function answerApproval(tx: Tx, caller: Caller, customer: Customer,
       .selectFrom('approval_responses')
       .innerJoin('approval_requests', 'approval_requests.id', 'approval_responses.approval_request_id')
       .innerJoin('customers', 'customers.id', 'approval_requests.customer_id')
-      .select(['approval_responses.user_id', 'approval_responses.status', 'approval_requests.id as approval_id', 'approval_requests.status as approval_status', 'approval_requests.provisioning_request_id', 'customers.path'])
+      .select([
+        'approval_responses.user_id',
+        'approval_responses.status',
+        'approval_requests.id as approval_id',
+        'approval_requests.status as approval_status',
+        'approval_requests.provisioning_request_id',
+        'customers.path',
+      ])
       .where('approval_responses.id', '=', id)
       .where('customers.path', 'like', `${customer.path}%`)
       .forUpdate()
@@ -130,7 +166,11 @@ export async function answerApproval(tx: Tx, caller: Caller, customer: Customer,
     throw new DomainError('InvalidStatus', `Approval subscription '${id}' has already been answered.`);
   }
   const now = new Date();
-  await tx.updateTable('approval_responses').set({ status, reason: answer.reason ?? null, resolved_at: now }).where('id', '=', id).execute();
+  await tx
+    .updateTable('approval_responses')
+    .set({ status, reason: answer.reason ?? null, resolved_at: now })
+    .where('id', '=', id)
+    .execute();
   await settleApproval(tx, response.approval_id, now);
   await settleRequest(tx, response.provisioning_request_id, now);
   return response.provisioning_request_id;
@@ -152,16 +192,35 @@ export async function settleRequest(tx: Tx, requestId: number, now: Date, reason
   const approvals = await tx.selectFrom('approval_requests').select('status').where('provisioning_request_id', '=', requestId).execute();
   const rejected = approvals.some((a) => a.status === 'Rejected');
   if (!rejected && approvals.some((a) => a.status === 'Pending')) return;
-  const request = await tx.selectFrom('provisioning_requests').select(['entity', 'entity_id']).where('id', '=', requestId).executeTakeFirstOrThrow();
-  if (request.entity === 'customer_service') await tx.updateTable('customer_services').set({ approval_pending: false }).where('id', '=', request.entity_id).execute();
+  const request = await tx
+    .selectFrom('provisioning_requests')
+    .select(['entity', 'entity_id'])
+    .where('id', '=', requestId)
+    .executeTakeFirstOrThrow();
+  if (request.entity === 'customer_service')
+    await tx.updateTable('customer_services').set({ approval_pending: false }).where('id', '=', request.entity_id).execute();
   if (!rejected) return releaseRequest(tx, requestId);
-  await tx.updateTable('approval_requests').set({ status: 'Rejected', resolved_at: now }).where('provisioning_request_id', '=', requestId).where('status', '=', 'Pending').execute();
-  await tx.updateTable('provisioning_requests').set({ status: 'Failed', error: reason, finished_at: now }).where('id', '=', requestId).where('status', '=', 'Pending').execute();
+  await tx
+    .updateTable('approval_requests')
+    .set({ status: 'Rejected', resolved_at: now })
+    .where('provisioning_request_id', '=', requestId)
+    .where('status', '=', 'Pending')
+    .execute();
+  await tx
+    .updateTable('provisioning_requests')
+    .set({ status: 'Failed', error: reason, finished_at: now })
+    .where('id', '=', requestId)
+    .where('status', '=', 'Pending')
+    .execute();
   await setEntityStatus(tx, request.entity, request.entity_id, 'Failed');
 }
 
 /** Whether an object waits on approval (the seed's read-only <approvalpending>). */
-export async function isApprovalPending(db: Executor, entity: 'customer' | 'user' | 'customer_service' | 'user_service', entityId: number): Promise<boolean> {
+export async function isApprovalPending(
+  db: Executor,
+  entity: 'customer' | 'user' | 'customer_service' | 'user_service',
+  entityId: number,
+): Promise<boolean> {
   const row = await db
     .selectFrom('approval_requests')
     .innerJoin('provisioning_requests', 'provisioning_requests.id', 'approval_requests.provisioning_request_id')

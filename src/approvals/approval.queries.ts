@@ -1,4 +1,6 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Executor, Tx } from '../core/db/database.js';
+import type { Tables } from '../core/db/tables.js';
 import { customerInScope, type Caller } from '../tenancy/caller.js';
 import type { SubscriptionAccess, SubscriptionEvent, SubscriptionTarget } from './schema.js';
 
@@ -27,7 +29,16 @@ export function selectGroupMembers(db: Executor, groupIds: number[]) {
   return db
     .selectFrom('approval_group_members')
     .innerJoin('users', 'users.id', 'approval_group_members.user_id')
-    .select(['approval_group_members.group_id', 'users.id', 'users.name', 'users.display_name', 'users.first_name', 'users.last_name', 'users.status', 'users.deleted_at'])
+    .select([
+      'approval_group_members.group_id',
+      'users.id',
+      'users.name',
+      'users.display_name',
+      'users.first_name',
+      'users.last_name',
+      'users.status',
+      'users.deleted_at',
+    ])
     .where('approval_group_members.group_id', 'in', groupIds)
     .orderBy((eb) => eb.fn('lower', ['users.name']));
 }
@@ -52,25 +63,53 @@ export interface SubscriptionKey {
 }
 
 export async function upsertSubscription(tx: Tx, key: SubscriptionKey, access: SubscriptionAccess): Promise<void> {
-  let q = tx
+  const updated = await tx
     .updateTable('approval_subscriptions')
     .set({ access })
-    .where('customer_id', '=', key.customerId)
-    .where('provider_id', '=', key.providerId)
-    .where('target', '=', key.target)
-    .where('event', '=', key.event);
-  q = key.groupId === null ? q.where('group_id', 'is', null) : q.where('group_id', '=', key.groupId);
-  q = key.serviceId === null ? q.where('service_id', 'is', null) : q.where('service_id', '=', key.serviceId);
-  const updated = await q.executeTakeFirst();
+    .where((eb) => isKey(eb, key))
+    .executeTakeFirst();
   if (Number(updated.numUpdatedRows) > 0) return;
   await tx
     .insertInto('approval_subscriptions')
-    .values({ customer_id: key.customerId, provider_id: key.providerId, group_id: key.groupId, target: key.target, service_id: key.serviceId, event: key.event, access })
+    .values({
+      customer_id: key.customerId,
+      provider_id: key.providerId,
+      group_id: key.groupId,
+      target: key.target,
+      service_id: key.serviceId,
+      event: key.event,
+      access,
+    })
     .execute();
 }
 
+export async function deleteSubscription(tx: Tx, key: SubscriptionKey): Promise<void> {
+  await tx
+    .deleteFrom('approval_subscriptions')
+    .where((eb) => isKey(eb, key))
+    .execute();
+}
+
+/** The one row of this key (group and service null-safe), for an update or a delete. */
+function isKey(eb: ExpressionBuilder<Tables, 'approval_subscriptions'>, key: SubscriptionKey) {
+  return eb.and([
+    eb('customer_id', '=', key.customerId),
+    eb('provider_id', '=', key.providerId),
+    eb('target', '=', key.target),
+    eb('event', '=', key.event),
+    key.groupId === null ? eb('group_id', 'is', null) : eb('group_id', '=', key.groupId),
+    key.serviceId === null ? eb('service_id', 'is', null) : eb('service_id', '=', key.serviceId),
+  ]);
+}
+
 /** Subscriptions of a customer that ask for approval of this kind of change. */
-export function selectMatchingSubscriptions(db: Executor, customerId: number, target: SubscriptionTarget, event: SubscriptionEvent, serviceId: number | null) {
+export function selectMatchingSubscriptions(
+  db: Executor,
+  customerId: number,
+  target: SubscriptionTarget,
+  event: SubscriptionEvent,
+  serviceId: number | null,
+) {
   return db
     .selectFrom('approval_subscriptions')
     .innerJoin('approval_providers', 'approval_providers.id', 'approval_subscriptions.provider_id')
@@ -80,7 +119,12 @@ export function selectMatchingSubscriptions(db: Executor, customerId: number, ta
     .where('approval_subscriptions.target', '=', target)
     .where('approval_subscriptions.event', '=', event)
     .where('approval_subscriptions.access', '<>', 'None')
-    .where((eb) => eb.or([eb('approval_subscriptions.service_id', 'is', null), ...(serviceId === null ? [] : [eb('approval_subscriptions.service_id', '=', serviceId)])]))
+    .where((eb) =>
+      eb.or([
+        eb('approval_subscriptions.service_id', 'is', null),
+        ...(serviceId === null ? [] : [eb('approval_subscriptions.service_id', '=', serviceId)]),
+      ]),
+    )
     .orderBy('approval_subscriptions.id');
 }
 
@@ -107,9 +151,14 @@ export function selectApprovalRequests(db: Executor, caller: Caller) {
     .leftJoin('users as requester', 'requester.id', 'approval_requests.requested_by_user_id')
     .selectAll('approval_requests')
     .select([
-      'customers.name as customer_name', 'customers.fullname as customer_fullname', 'customers.path as customer_path',
-      'requester.name as requester_name', 'requester.display_name as requester_display_name',
-      'requester.first_name as requester_first_name', 'requester.last_name as requester_last_name', 'requester.upn as requester_upn',
+      'customers.name as customer_name',
+      'customers.fullname as customer_fullname',
+      'customers.path as customer_path',
+      'requester.name as requester_name',
+      'requester.display_name as requester_display_name',
+      'requester.first_name as requester_first_name',
+      'requester.last_name as requester_last_name',
+      'requester.upn as requester_upn',
       'requester.external_email as requester_email',
     ])
     .where(customerInScope(caller))

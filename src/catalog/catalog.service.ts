@@ -41,14 +41,26 @@ export async function loadCatalog(tx: Tx, catalog: CatalogService[]): Promise<vo
     for (const p of s.plans ?? []) {
       await tx
         .insertInto('customer_plans')
-        .values({ service_id: service.id, name: p.name, fullname: p.fullname, sku: p.sku ?? null, properties: JSON.stringify(p.properties ?? {}) })
+        .values({
+          service_id: service.id,
+          name: p.name,
+          fullname: p.fullname,
+          sku: p.sku ?? null,
+          properties: JSON.stringify(p.properties ?? {}),
+        })
         .onConflict((oc) => oc.expression(sql`service_id, lower(name)`).doNothing())
         .execute();
     }
     for (const p of s.userPlans ?? []) {
       await tx
         .insertInto('user_plans')
-        .values({ service_id: service.id, name: p.name, fullname: p.fullname, sku: p.sku ?? null, properties: JSON.stringify(p.properties ?? {}) })
+        .values({
+          service_id: service.id,
+          name: p.name,
+          fullname: p.fullname,
+          sku: p.sku ?? null,
+          properties: JSON.stringify(p.properties ?? {}),
+        })
         .onConflict((oc) => oc.expression(sql`service_id, lower(name)`).doNothing())
         .execute();
     }
@@ -73,6 +85,16 @@ export async function loadCatalog(tx: Tx, catalog: CatalogService[]): Promise<vo
 
 export async function listServices(db: Executor): Promise<Service[]> {
   return db.selectFrom('services').selectAll().where('enabled', '=', true).orderBy('code').execute();
+}
+
+/** Whether `service` is the one `ref` names, as findService matches it (code and full name in any case). */
+export function serviceMatches(service: Service, ref: NamedRef): boolean {
+  if (ref.id === undefined && ref.name === undefined && ref.fullname === undefined) return false;
+  return (
+    (ref.id === undefined || service.id === ref.id) &&
+    (ref.name === undefined || service.code.toLowerCase() === ref.name.toLowerCase()) &&
+    (ref.fullname === undefined || service.fullname.toLowerCase() === ref.fullname.toLowerCase())
+  );
 }
 
 export async function findService(db: Executor, ref: NamedRef): Promise<Service | undefined> {
@@ -106,31 +128,60 @@ export async function userPlans(db: Executor, serviceId: number): Promise<UserPl
 }
 
 export async function getCustomerPlan(db: Executor, service: Service, ref: NamedRef): Promise<CustomerPlan> {
-  return must(byNameOrFullname(await customerPlans(db, service.id), ref), () =>
-    new DomainError('InvalidService', `Package '${ref.name ?? ref.fullname ?? ref.id}' not found for service '${service.code}'.`),
+  return must(
+    byNameOrFullname(await customerPlans(db, service.id), ref),
+    () =>
+      new DomainError('InvalidService', `Package '${ref.name ?? ref.fullname ?? ref.id}' not found for service '${service.code}'.`, {
+        field: 'plan',
+      }),
   );
 }
 
 export async function getUserPlan(db: Executor, service: Service, ref: NamedRef): Promise<UserPlan> {
   const tag = service.user_plan_tag === 'userpackage' ? 'User package' : 'User plan';
-  return must(byNameOrFullname(await userPlans(db, service.id), ref), () =>
-    new DomainError('InvalidService', `${tag} '${ref.name ?? ref.fullname ?? ref.id}' not found for service '${service.code}'.`),
+  return must(
+    byNameOrFullname(await userPlans(db, service.id), ref),
+    () =>
+      new DomainError('InvalidService', `${tag} '${ref.name ?? ref.fullname ?? ref.id}' not found for service '${service.code}'.`, {
+        field: 'userPlans',
+      }),
   );
 }
 
-export async function propertyDefinitions(db: Executor, serviceId: number, scope: PropertyDefinition['scope']): Promise<PropertyDefinition[]> {
-  return db.selectFrom('property_definitions').selectAll().where('service_id', '=', serviceId).where('scope', '=', scope).orderBy('id').execute();
+export async function propertyDefinitions(
+  db: Executor,
+  serviceId: number,
+  scope: PropertyDefinition['scope'],
+): Promise<PropertyDefinition[]> {
+  return db
+    .selectFrom('property_definitions')
+    .selectAll()
+    .where('service_id', '=', serviceId)
+    .where('scope', '=', scope)
+    .orderBy('id')
+    .execute();
 }
 
 /**
  * Fails with InvalidProperty (code 19) when a required property has neither a value nor a
  * default (seed 002: "The File Sharing Service has one required setting: FileShareServer").
  */
-export async function assertRequiredProperties(db: Executor, service: Service, scope: PropertyDefinition['scope'], properties: Record<string, string>): Promise<void> {
+export async function assertRequiredProperties(
+  db: Executor,
+  service: Service,
+  scope: PropertyDefinition['scope'],
+  properties: Record<string, string>,
+): Promise<void> {
   const given = new Map(Object.entries(properties).map(([k, v]) => [k.toLowerCase(), v.trim()]));
-  const missing = (await propertyDefinitions(db, service.id, scope)).filter((d) => d.required && !given.get(d.name.toLowerCase()) && !d.default_value);
+  const missing = (await propertyDefinitions(db, service.id, scope)).filter(
+    (d) => d.required && !given.get(d.name.toLowerCase()) && !d.default_value,
+  );
   if (missing.length === 0) return;
   const names = missing.map((d) => d.name);
   const where = scope === 'instance' ? `an instance of service '${service.code}'` : `service '${service.code}'`;
-  throw new DomainError('InvalidProperty', `${names.length === 1 ? 'The property' : 'The properties'} '${names.join("', '")}' ${names.length === 1 ? 'is' : 'are'} required to provision ${where}.`, { service: service.code, properties: names });
+  throw new DomainError(
+    'InvalidProperty',
+    `${names.length === 1 ? 'The property' : 'The properties'} '${names.join("', '")}' ${names.length === 1 ? 'is' : 'are'} required to provision ${where}.`,
+    { service: service.code, properties: names, field: 'properties' },
+  );
 }

@@ -1,14 +1,31 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { inTransaction } from '../core/db/database.js';
 import { billPeriods, getBillingSettings, setBillingSettings } from '../billing/periods/bill-periods.js';
-import { billingRuns, runBilling } from '../billing/run/run-billing.js';
-import { addNoSkuRule, addRule, deleteRule, listRules, type NewBillingRule } from '../billing/rules/billing-rules.js';
+import { billingRuns, runBilling, type PeriodRunResult } from '../billing/run/run-billing.js';
+import {
+  addNoSkuRule,
+  addRule,
+  deleteRule,
+  listRules,
+  reorderRules,
+  type BillingRule,
+  type NewBillingRule,
+} from '../billing/rules/billing-rules.js';
 import { billingSummary, resolvePeriod } from '../billing/summary.js';
 import type { PeriodKind, RuleEffect, SkuCondition } from '../billing/schema.js';
-import { idOrName, printTable, withRuntime } from './context.js';
+import type { AppContext } from '../core/context.js';
+import { idOrName, printAs, printTable, progress, withRuntime } from './context.js';
 
-const KINDS: Record<string, PeriodKind> = { 'month-end': 'month_end', 'fixed-day': 'fixed_start_day', 'days-before-end': 'days_before_month_end' };
-const EFFECTS: Record<string, RuleEffect> = { 'not-billable': 'not_billable', 'override-sku': 'override_sku', 'override-description': 'override_description' };
+const KINDS: Record<string, PeriodKind> = {
+  'month-end': 'month_end',
+  'fixed-day': 'fixed_start_day',
+  'days-before-end': 'days_before_month_end',
+};
+const EFFECTS: Record<string, RuleEffect> = {
+  'not-billable': 'not_billable',
+  'override-sku': 'override_sku',
+  'override-description': 'override_description',
+};
 
 function wholeNumber(label: string) {
   return (value: string): number => {
@@ -22,11 +39,15 @@ export function registerBillingCommands(program: Command): void {
 
   billing
     .command('settings')
-    .description('show or change the bill period configuration (system-wide, like Atria\'s Bill Process Day)')
-    .option('--time-zone <iana>', 'the provider\'s time zone, e.g. Europe/London')
-    .option('--kind <kind>', 'month-end | fixed-day (periods start on --day, e.g. 26) | days-before-end (periods end --day days before month end)')
+    .description("show or change the bill period configuration (system-wide, like Atria's Bill Process Day)")
+    .option('--time-zone <iana>', "the provider's time zone, e.g. Europe/London")
+    .option(
+      '--kind <kind>',
+      'month-end | fixed-day (periods start on --day, e.g. 26) | days-before-end (periods end --day days before month end)',
+    )
     .option('--day <n>', 'start day (fixed-day, 1–28) or days before month end (0–27)', wholeNumber('--day'))
-    .action(async (opts: { timeZone?: string; kind?: string; day?: number }) => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { timeZone?: string; kind?: string; day?: number; json?: boolean }) => {
       await withRuntime(async (ctx, caller) => {
         let settings = await getBillingSettings(ctx.db);
         if (opts.timeZone !== undefined || opts.kind !== undefined || opts.day !== undefined) {
@@ -37,19 +58,31 @@ export function registerBillingCommands(program: Command): void {
           );
         }
         const kindName = Object.entries(KINDS).find(([, k]) => k === settings.kind)![0];
-        console.log(`time zone ${settings.timeZone}; periods: ${kindName}${settings.kind === 'month_end' ? '' : ` (day ${settings.day})`}`);
+        printAs({ timeZone: settings.timeZone, kind: kindName, day: settings.day }, opts.json, (v) =>
+          console.log(`time zone ${v.timeZone}; periods: ${v.kind}${settings.kind === 'month_end' ? '' : ` (day ${v.day})`}`),
+        );
       });
     });
 
   billing
     .command('periods')
     .description('list bill periods (generated as time passes)')
-    .action(async () => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
       await withRuntime(async (ctx) => {
-        const periods = await billPeriods(ctx.db);
-        printTable(
-          periods.map((p) => ({ id: p.id, name: p.name, start: p.startDate, end: p.endDate, status: p.status, finalized: p.finalizedAt ?? '', lastRun: p.lastRunAt ?? '' })),
-          ['id', 'name', 'start', 'end', 'status', 'finalized', 'lastRun'],
+        printAs(await billPeriods(ctx.db), opts.json, (periods) =>
+          printTable(
+            periods.map((p) => ({
+              id: p.id,
+              name: p.name,
+              start: p.startDate,
+              end: p.endDate,
+              status: p.status,
+              finalized: p.finalizedAt ?? '',
+              lastRun: p.lastRunAt ?? '',
+            })),
+            ['id', 'name', 'start', 'end', 'status', 'finalized', 'lastRun'],
+          ),
         );
       });
     });
@@ -58,10 +91,13 @@ export function registerBillingCommands(program: Command): void {
     .command('run')
     .description('rebuild bill items from the ledger: the open period and any closed period not yet finalized, or --period')
     .option('--period <end>', 'a period end date (YYYY-MM-DD), Current or Previous')
-    .action(async (opts: { period?: string }) => {
+    .option('--json', 'print the runs as JSON (progress goes to stderr)')
+    .action(async (opts: { period?: string; json?: boolean }) => {
       await withRuntime(async (ctx, caller) => {
-        const results = await runBilling(ctx.db, caller, { ...(opts.period ? { period: opts.period } : {}), onProgress: (l) => console.log(l) });
-        console.log(`billing run finished: ${results.length} period(s), run record(s) ${results.map((r) => r.runId).join(', ')}`);
+        const results = await runBilling(ctx.db, caller, { ...(opts.period ? { period: opts.period } : {}), onProgress: progress });
+        printAs(results.map(runView), opts.json, (runs) =>
+          console.log(`billing run finished: ${runs.length} period(s), run record(s) ${runs.map((r) => r.runId).join(', ')}`),
+        );
       });
     });
 
@@ -69,10 +105,11 @@ export function registerBillingCommands(program: Command): void {
     .command('reprocess')
     .description('"Reprocess Billing Records": rebuild a period even when it is closed (default: the open period)')
     .option('--period <end>', 'a period end date (YYYY-MM-DD), Current or Previous', 'Current')
-    .action(async (opts: { period: string }) => {
+    .option('--json', 'print the run as JSON (progress goes to stderr)')
+    .action(async (opts: { period: string; json?: boolean }) => {
       await withRuntime(async (ctx, caller) => {
-        const results = await runBilling(ctx.db, caller, { period: opts.period, reprocess: true, onProgress: (l) => console.log(l) });
-        console.log(`reprocessed: run record ${results[0]!.runId}`);
+        const results = await runBilling(ctx.db, caller, { period: opts.period, reprocess: true, onProgress: progress });
+        printAs(runView(results[0]!), opts.json, (run) => console.log(`reprocessed: run record ${run.runId}`));
       });
     });
 
@@ -80,9 +117,22 @@ export function registerBillingCommands(program: Command): void {
     .command('runs')
     .description('the latest billing run records')
     .option('--limit <n>', 'how many', wholeNumber('--limit'), 20)
-    .action(async (opts: { limit: number }) => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { limit: number; json?: boolean }) => {
       await withRuntime(async (ctx) => {
-        printTable((await billingRuns(ctx.db, opts.limit)) as unknown as Record<string, unknown>[], ['id', 'periodEndDate', 'kind', 'status', 'actor', 'startedAt', 'finishedAt', 'items', 'error']);
+        printAs(await billingRuns(ctx.db, opts.limit), opts.json, (runs) =>
+          printTable(runs as unknown as Record<string, unknown>[], [
+            'id',
+            'periodEndDate',
+            'kind',
+            'status',
+            'actor',
+            'startedAt',
+            'finishedAt',
+            'items',
+            'error',
+          ]),
+        );
       });
     });
 
@@ -96,22 +146,49 @@ export function registerBillingCommands(program: Command): void {
     .action(async (opts: { period: string; billable?: boolean; byCustomer?: boolean; json?: boolean }) => {
       await withRuntime(async (ctx, caller) => {
         const period = await resolvePeriod(ctx.db, opts.period);
-        const summary = await billingSummary(ctx.db, caller, { endDate: period.endDate, billable: Boolean(opts.billable), aggregateByCustomer: Boolean(opts.byCustomer) });
+        const summary = await billingSummary(ctx.db, caller, {
+          endDate: period.endDate,
+          billable: Boolean(opts.billable),
+          aggregateByCustomer: Boolean(opts.byCustomer),
+        });
         if (opts.json) return void console.log(JSON.stringify(summary, null, 2));
         console.log(`${summary.periodName} (${period.startDate} – ${period.endDate}, ${period.status})`);
-        printTable(summary.items as unknown as Record<string, unknown>[], ['customerCode', 'sku', 'isBillable', 'lineDescription', 'previousPeriod', 'change', 'currentPeriod']);
+        printTable(summary.items as unknown as Record<string, unknown>[], [
+          'customerCode',
+          'sku',
+          'isBillable',
+          'lineDescription',
+          'previousPeriod',
+          'change',
+          'currentPeriod',
+        ]);
       });
     });
 
   const rules = billing.command('rules').description('billing rules: the latest in processing order decides an item');
   rules
     .command('list')
-    .description('list rules in deciding order')
-    .action(async () => {
+    .description('list rules in deciding order, with the customer and service each one covers')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
       await withRuntime(async (ctx) => {
-        printTable((await listRules(ctx.db)) as unknown as Record<string, unknown>[], [
-          'id', 'processingOrder', 'effect', 'description', 'overrideReason', 'customerId', 'serviceId', 'planCode', 'skuCondition', 'sku', 'userNamePattern', 'validFrom', 'validTo',
-        ]);
+        printAs(await ruleViews(ctx, await listRules(ctx.db)), opts.json, (rules) =>
+          printTable(rules as unknown as Record<string, unknown>[], [
+            'id',
+            'processingOrder',
+            'effect',
+            'description',
+            'overrideReason',
+            'customer',
+            'service',
+            'planCode',
+            'skuCondition',
+            'sku',
+            'userNamePattern',
+            'validFrom',
+            'validTo',
+          ]),
+        );
       });
     });
   rules
@@ -120,7 +197,9 @@ export function registerBillingCommands(program: Command): void {
     .action(async () => {
       await withRuntime(async (ctx, caller) => {
         const rule = await inTransaction(ctx.db, (tx) => addNoSkuRule(tx, caller));
-        console.log(`rule ${rule.id}: items without a SKU are not billable (reason "${rule.overrideReason}"). Run \`tenantry billing reprocess\` to apply it now.`);
+        console.log(
+          `rule ${rule.id}: items without a SKU are not billable (reason "${rule.overrideReason}"). Run \`tenantry billing reprocess\` to apply it now.`,
+        );
       });
     });
   rules
@@ -147,7 +226,10 @@ export function registerBillingCommands(program: Command): void {
       if (!effect) throw new InvalidArgumentError(`--effect must be one of ${Object.keys(EFFECTS).join(', ')}`);
       const skuCondition: SkuCondition = o.skuAbsent ? 'absent' : o.skuPresent ? 'present' : 'any';
       const input: NewBillingRule = {
-        description: String(o.description), overrideReason: String(o.reason), effect, skuCondition,
+        description: String(o.description),
+        overrideReason: String(o.reason),
+        effect,
+        skuCondition,
         ...(o.order !== undefined ? { processingOrder: Number(o.order) } : {}),
         ...(o.customer ? { customer: idOrName(String(o.customer)), includeSubtree: !o.onlyCustomer } : {}),
         ...(o.service ? { service: idOrName(String(o.service)) } : {}),
@@ -161,7 +243,20 @@ export function registerBillingCommands(program: Command): void {
       };
       await withRuntime(async (ctx, caller) => {
         const rule = await inTransaction(ctx.db, (tx) => addRule(tx, caller, input));
-        console.log(`rule ${rule.id} added (processing order ${rule.processingOrder}). Run \`tenantry billing reprocess\` to apply it now.`);
+        console.log(
+          `rule ${rule.id} added (processing order ${rule.processingOrder}). Run \`tenantry billing reprocess\` to apply it now.`,
+        );
+      });
+    });
+  rules
+    .command('reorder')
+    .description('set the deciding order: every rule id once, the rule that wins over all others first')
+    .argument('<ids...>', 'rule ids in deciding order (see `billing rules list`)')
+    .action(async (ids: string[]) => {
+      const order = ids.map(wholeNumber('rule id'));
+      await withRuntime(async (ctx, caller) => {
+        const rules = await inTransaction(ctx.db, (tx) => reorderRules(tx, caller, order));
+        console.log(`new deciding order: ${rules.map((r) => r.id).join(', ')}. Run \`tenantry billing reprocess\` to apply it now.`);
       });
     });
   rules
@@ -174,4 +269,37 @@ export function registerBillingCommands(program: Command): void {
         console.log(`rule ${id} deleted`);
       });
     });
+}
+
+/** A billing run's outcome as the CLI answers it: the period by its end date and name beside the run id. */
+function runView(r: PeriodRunResult) {
+  return {
+    runId: r.runId,
+    periodEndDate: r.period.endDate,
+    periodName: r.period.name,
+    items: r.items,
+    added: r.added,
+    removed: r.removed,
+    ms: r.ms,
+  };
+}
+
+/** Rules with the customer's code and the service's code beside their ids. */
+async function ruleViews(ctx: AppContext, rules: BillingRule[]) {
+  const customerIds = rules.flatMap((r) => (r.customerId === null ? [] : [r.customerId]));
+  const serviceIds = rules.flatMap((r) => (r.serviceId === null ? [] : [r.serviceId]));
+  const customers = customerIds.length
+    ? await ctx.db.selectFrom('customers').select(['id', 'name']).where('id', 'in', customerIds).execute()
+    : [];
+  const services = serviceIds.length
+    ? await ctx.db.selectFrom('services').select(['id', 'code']).where('id', 'in', serviceIds).execute()
+    : [];
+  return rules.map((r) => ({
+    ...r,
+    customer:
+      r.customerId === null
+        ? null
+        : `${customers.find((c) => c.id === r.customerId)?.name ?? r.customerId}${r.includeSubtree ? ' and below' : ''}`,
+    service: services.find((v) => v.id === r.serviceId)?.code ?? null,
+  }));
 }

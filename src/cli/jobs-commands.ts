@@ -12,12 +12,17 @@ import { createJob, deleteJob, getJob, listJobs, setJobEnabled, updateJob, type 
 import { JobRunner } from '../jobs/runner.js';
 import { getRun, listRuns, logsToCsv, LOG_SORTS, runLogs, type LogSort, type RunDetail } from '../jobs/run.service.js';
 import { startJobScheduler } from '../jobs/scheduler.js';
-import { printTable, withRuntime } from './context.js';
+import type { AppContext } from '../core/context.js';
+import type { Caller } from '../tenancy/caller.js';
+import { printAs, printTable, withRuntime } from './context.js';
+import { commandPath, setExitCode, untilInterrupted } from './scope.js';
 
-const id = (label: string) => (value: string): number => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${label} must be a whole number.`);
-  return Number(value);
-};
+const id =
+  (label: string) =>
+  (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${label} must be a whole number.`);
+    return Number(value);
+  };
 
 interface JobOptions {
   label?: string;
@@ -31,12 +36,12 @@ interface JobOptions {
 
 /** JSON given inline or as @file. */
 function readJson(value: string): string {
-  return value.startsWith('@') ? fs.readFileSync(value.slice(1), 'utf8') : value;
+  return value.startsWith('@') ? fs.readFileSync(commandPath(value.slice(1)), 'utf8') : value;
 }
 
 /** Secrets come from a file or stdin ("-"), never from the command line, so they stay out of shell history and the process list. */
 async function readSecrets(file: string): Promise<string> {
-  if (file !== '-') return fs.readFileSync(file, 'utf8');
+  if (file !== '-') return fs.readFileSync(commandPath(file), 'utf8');
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
@@ -58,18 +63,54 @@ function withJobOptions(cmd: Command): Command {
   return cmd
     .option('--label <text>', 'a meaningful name, e.g. "Transfer Billing Data to Autotask on 27th of the Month"')
     .option('--log-level <level>', 'Error, Warning, Info or Verbose')
-    .option('--cron <expression>', "when it runs, in the provider's time zone (tenantry billing settings): 5 fields (\"0 22 26 * *\") or 6 with seconds first")
+    .option(
+      '--cron <expression>',
+      'when it runs, in the provider\'s time zone (tenantry billing settings): 5 fields ("0 22 26 * *") or 6 with seconds first',
+    )
     .option('--parameters <json|@file>', 'the task parameters as JSON (defaults fill what is left out)')
     .option('--secrets-file <path|->', 'the secrets JSON, from a file or "-" for stdin; replaces all stored secrets');
 }
 
-function printRun(run: RunDetail): void {
-  console.log(`run ${run.id} of job ${run.jobId}${run.dryRun ? ' (dry run: nothing was written)' : ''}: ${run.status}`);
+/** A job named as the operator knows it: its label beside its id. */
+async function jobName(ctx: AppContext, caller: Caller, jobId: number): Promise<string> {
+  return `job ${jobId} "${(await getJob(ctx.db, caller, await jobsEnv(ctx), jobId)).label}"`;
+}
+
+/** A finished run as its detail (--json) or as lines to read. */
+async function showRun(ctx: AppContext, caller: Caller, runId: number, json: boolean | undefined): Promise<RunDetail> {
+  const run = await getRun(ctx.db, caller, runId);
+  const job = await jobName(ctx, caller, run.jobId);
+  printAs(run, json, (r) => printRun(r, job));
+  return run;
+}
+
+function printRun(run: RunDetail, job: string): void {
+  console.log(`run ${run.id} of ${job}${run.dryRun ? ' (dry run: nothing was written)' : ''}: ${run.status}`);
   console.log(`  ${run.message ?? ''}`);
-  console.log(`  log: ${run.counts.errors} errors, ${run.counts.warnings} warnings, ${run.counts.info} info, ${run.counts.verbose} verbose — tenantry jobs log ${run.id}`);
+  console.log(
+    `  log: ${run.counts.errors} errors, ${run.counts.warnings} warnings, ${run.counts.info} info, ${run.counts.verbose} verbose — tenantry jobs log ${run.id}`,
+  );
   if (run.changes.length) {
-    console.log(run.dryRun ? '\nchanges the run would make:' : '\nchanges made:');
-    printTable(run.changes.map((c) => ({ customer: c.customerCode, company: c.billingId, sku: c.sku, line: c.line, action: c.action, from: c.from, to: c.to })), ['customer', 'company', 'sku', 'line', 'action', 'from', 'to']);
+    // A run waiting for approval (RequireApproval) has written nothing yet: say so, and how to go on.
+    console.log(
+      run.dryRun
+        ? '\nchanges the run would make:'
+        : run.status === 'AwaitingApproval'
+          ? `\nchanges awaiting approval (tenantry jobs approve ${run.id} | tenantry jobs reject ${run.id}):`
+          : '\nchanges made:',
+    );
+    printTable(
+      run.changes.map((c) => ({
+        customer: c.customerCode,
+        company: c.billingId,
+        sku: c.sku,
+        line: c.line,
+        action: c.action,
+        from: c.from,
+        to: c.to,
+      })),
+      ['customer', 'company', 'sku', 'line', 'action', 'from', 'to'],
+    );
   }
 }
 
@@ -95,47 +136,92 @@ export function registerJobsCommands(program: Command): void {
         const list = await listJobs(ctx.db, caller, await jobsEnv(ctx));
         if (opts.json) return console.log(JSON.stringify(list, null, 2));
         printTable(
-          list.map((j) => ({ id: j.id, label: j.label, task: j.taskLabel, level: j.logLevel, cron: j.cron, zone: j.timeZone, enabled: j.enabled, next: j.nextRunAt, last: j.lastRun ? `${j.lastRun.status} (run ${j.lastRun.id})` : '' })),
+          list.map((j) => ({
+            id: j.id,
+            label: j.label,
+            task: j.taskLabel,
+            level: j.logLevel,
+            cron: j.cron,
+            zone: j.timeZone,
+            enabled: j.enabled,
+            next: j.nextRunAt,
+            last: j.lastRun ? `${j.lastRun.status} (run ${j.lastRun.id})` : '',
+          })),
           ['id', 'label', 'task', 'level', 'cron', 'zone', 'enabled', 'next', 'last'],
         );
       });
     });
 
-  withJobOptions(jobs.command('create').description('create a job').requiredOption('--task <task>', 'autotask-psa, connectwise-psa or billing-run'))
+  withJobOptions(
+    jobs.command('create').description('create a job').requiredOption('--task <task>', 'autotask-psa, connectwise-psa or billing-run'),
+  )
     .option('--disabled', 'create it disabled')
     .action(async (opts: JobOptions) => {
       const input = await jobInput(opts);
       await withRuntime(async (ctx, caller) => {
         const env = await jobsEnv(ctx);
         const job = await inTransaction(ctx.db, (tx) => createJob(tx, caller, env, input));
-        console.log(`created job ${job.id} (${job.taskLabel}); next run ${job.nextRunAt?.toISOString() ?? 'none (disabled)'} ${job.timeZone === 'UTC' ? '' : `(${job.timeZone})`}`);
+        console.log(
+          `created job ${job.id} (${job.taskLabel}); next run ${job.nextRunAt?.toISOString() ?? 'none (disabled)'} ${job.timeZone === 'UTC' ? '' : `(${job.timeZone})`}`,
+        );
       });
     });
 
-  withJobOptions(jobs.command('edit').description('change a job; secrets given replace the stored ones').argument('<id>', 'job id', id('job id')))
-    .action(async (jobId: number, opts: JobOptions) => {
-      const input = await jobInput(opts);
-      await withRuntime(async (ctx, caller) => {
-        const job = await inTransaction(ctx.db, async (tx) => updateJob(tx, caller, await jobsEnv(ctx), jobId, input));
-        console.log(`updated job ${job.id}; next run ${job.nextRunAt?.toISOString() ?? 'none'}`);
-      });
+  withJobOptions(
+    jobs.command('edit').description('change a job; secrets given replace the stored ones').argument('<id>', 'job id', id('job id')),
+  ).action(async (jobId: number, opts: JobOptions) => {
+    const input = await jobInput(opts);
+    await withRuntime(async (ctx, caller) => {
+      const job = await inTransaction(ctx.db, async (tx) => updateJob(tx, caller, await jobsEnv(ctx), jobId, input));
+      console.log(`updated job ${job.id}; next run ${job.nextRunAt?.toISOString() ?? 'none'}`);
     });
+  });
 
   jobs
     .command('run')
     .description('run a job now in this process and wait for the result')
     .argument('<id>', 'job id', id('job id'))
     .option('--dry-run', 'compute and show the changes without writing to the PSA')
-    .action(async (jobId: number, opts: { dryRun?: boolean }) => {
+    .option('--json', 'print the finished run as JSON')
+    .action(async (jobId: number, opts: { dryRun?: boolean; json?: boolean }) => {
       await withRuntime(async (ctx, caller) => {
         const runner = new JobRunner(ctx, await jobsEnv(ctx));
         const run = await runner.runNow(caller, jobId, { dryRun: opts.dryRun ?? false });
-        printRun(await getRun(ctx.db, caller, run.id));
-        if (run.status === 'Failed') process.exitCode = 1;
+        await showRun(ctx, caller, run.id, opts.json);
+        if (run.status === 'Failed') setExitCode(1);
       });
     });
 
-  for (const [name, enabled] of [['enable', true], ['disable', false]] as const) {
+  // RequireApproval (issue 11 §7): a run's diff waits until someone approves or rejects it.
+  jobs
+    .command('approve')
+    .description(
+      'approve a run awaiting approval: writes exactly its diff if neither the PSA nor the billing changed since, else shows the new diff to approve',
+    )
+    .argument('<run>', 'run id', id('run id'))
+    .option('--json', 'print the run as JSON')
+    .action(async (runId: number, opts: { json?: boolean }) => {
+      await withRuntime(async (ctx, caller) => {
+        const run = await new JobRunner(ctx, await jobsEnv(ctx)).approve(caller, runId);
+        await showRun(ctx, caller, run.id, opts.json);
+        if (run.status === 'Failed') setExitCode(1);
+      });
+    });
+  jobs
+    .command('reject')
+    .description('reject a run awaiting approval: it ends and nothing is written')
+    .argument('<run>', 'run id', id('run id'))
+    .action(async (runId: number) => {
+      await withRuntime(async (ctx, caller) => {
+        const run = await new JobRunner(ctx, await jobsEnv(ctx)).reject(caller, runId);
+        console.log(`run ${run.id} rejected`);
+      });
+    });
+
+  for (const [name, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
     jobs
       .command(name)
       .description(enabled ? 'let the job run on its schedule again' : 'stop the job from running on its schedule')
@@ -170,11 +256,24 @@ export function registerJobsCommands(program: Command): void {
     .description("a job's run history, newest first")
     .argument('<id>', 'job id', id('job id'))
     .option('--limit <n>', 'how many', id('limit'), 20)
-    .action(async (jobId: number, opts: { limit: number }) => {
+    .option('--json', 'print JSON')
+    .action(async (jobId: number, opts: { limit: number; json?: boolean }) => {
       await withRuntime(async (ctx, caller) => {
         const runs = await listRuns(ctx.db, caller, jobId, { limit: opts.limit });
+        if (opts.json) return void console.log(JSON.stringify(runs, null, 2));
+        console.log(`runs of ${await jobName(ctx, caller, jobId)}, newest first:`);
         printTable(
-          runs.map((r) => ({ run: r.id, status: r.status, trigger: r.trigger + (r.dryRun ? ' (dry)' : ''), scheduled: r.scheduledFor, started: r.startedAt, finished: r.finishedAt, errors: r.counts.errors, warnings: r.counts.warnings, changed: r.counts.changed })),
+          runs.map((r) => ({
+            run: r.id,
+            status: r.status,
+            trigger: r.trigger + (r.dryRun ? ' (dry)' : ''),
+            scheduled: r.scheduledFor,
+            started: r.startedAt,
+            finished: r.finishedAt,
+            errors: r.counts.errors,
+            warnings: r.counts.warnings,
+            changed: r.counts.changed,
+          })),
           ['run', 'status', 'trigger', 'scheduled', 'started', 'finished', 'errors', 'warnings', 'changed'],
         );
       });
@@ -185,15 +284,27 @@ export function registerJobsCommands(program: Command): void {
     .description("a run's log entries (code, level, message)")
     .argument('<run>', 'run id', id('run id'))
     .option('--csv', 'print CSV for a spreadsheet')
+    .option('--json', 'print JSON')
     .option('--sort <key>', `sort by ${LOG_SORTS.join(', ')}`, 'time')
     .option('--desc', 'descending order')
     .option('--search <text>', 'only entries whose code or message contains this')
-    .action(async (runId: number, opts: { csv?: boolean; sort: string; desc?: boolean; search?: string }) => {
-      if (!(LOG_SORTS as readonly string[]).includes(opts.sort)) throw new InvalidArgumentError(`--sort must be one of ${LOG_SORTS.join(', ')}`);
+    .action(async (runId: number, opts: { csv?: boolean; json?: boolean; sort: string; desc?: boolean; search?: string }) => {
+      if (!(LOG_SORTS as readonly string[]).includes(opts.sort))
+        throw new InvalidArgumentError(`--sort must be one of ${LOG_SORTS.join(', ')}`);
       await withRuntime(async (ctx, caller) => {
-        const entries = await runLogs(ctx.db, caller, runId, { sort: opts.sort as LogSort, order: opts.desc ? 'desc' : 'asc', search: opts.search });
+        const entries = await runLogs(ctx.db, caller, runId, {
+          sort: opts.sort as LogSort,
+          order: opts.desc ? 'desc' : 'asc',
+          search: opts.search,
+        });
         if (opts.csv) return void process.stdout.write(logsToCsv(entries));
-        printTable(entries.map((e) => ({ time: e.time, code: e.code, level: e.level, message: e.message })), ['time', 'code', 'level', 'message']);
+        if (opts.json) return void console.log(JSON.stringify(entries, null, 2));
+        const run = await getRun(ctx.db, caller, runId);
+        console.log(`log of run ${runId} of ${await jobName(ctx, caller, run.jobId)}:`);
+        printTable(
+          entries.map((e) => ({ time: e.time, code: e.code, level: e.level, message: e.message })),
+          ['time', 'code', 'level', 'message'],
+        );
       });
     });
 
@@ -211,7 +322,10 @@ export function registerJobsCommands(program: Command): void {
       await ctx.database.close();
     });
 
-  const psa = program.command('psa').description('PSA integrations (Autotask, ConnectWise)');
+  // The psa group adds `psa mapping` to the same command.
+  const psa =
+    program.commands.find((c) => c.name() === 'psa') ??
+    program.command('psa').description('PSA integrations (Autotask, ConnectWise): simulators and per-customer sync settings');
   psa
     .command('simulate')
     .description('start Autotask and ConnectWise simulators holding the demo customers, sync them, and show the quantities change')
@@ -227,17 +341,24 @@ export function registerJobsCommands(program: Command): void {
           const before = demoQuantities(demo);
           for (const input of demoJobs(demo)) {
             const existing = (await listJobs(ctx.db, caller, env)).find((j) => j.label === input.label);
-            const job = await inTransaction(ctx.db, (tx) => (existing ? updateJob(tx, caller, env, existing.id, input) : createJob(tx, caller, env, input)));
+            const job = await inTransaction(ctx.db, (tx) =>
+              existing ? updateJob(tx, caller, env, existing.id, input) : createJob(tx, caller, env, input),
+            );
             console.log(`\n== ${job.label} (job ${job.id})`);
-            printRun(await getRun(ctx.db, caller, (await runner.runNow(caller, job.id, { dryRun: true })).id));
-            printRun(await getRun(ctx.db, caller, (await runner.runNow(caller, job.id)).id));
+            await showRun(ctx, caller, (await runner.runNow(caller, job.id, { dryRun: true })).id, false);
+            await showRun(ctx, caller, (await runner.runNow(caller, job.id)).id, false);
           }
           const after = demoQuantities(demo);
           console.log('\nquantities in the simulated PSAs (before → after):');
           printTable(
             after.map((r) => {
               const b = before.find((x) => x.billingId === r.billingId && x.sku === r.sku);
-              return { company: r.billingId, sku: r.sku, autotask: `${b?.autotask ?? 0} → ${r.autotask}`, connectwise: `${b?.connectwise ?? 0} → ${r.connectwise}` };
+              return {
+                company: r.billingId,
+                sku: r.sku,
+                autotask: `${b?.autotask ?? 0} → ${r.autotask}`,
+                connectwise: `${b?.connectwise ?? 0} → ${r.connectwise}`,
+              };
             }),
             ['company', 'sku', 'autotask', 'connectwise'],
           );
@@ -245,11 +366,10 @@ export function registerJobsCommands(program: Command): void {
         if (opts.once) return;
         console.log(`\nAutotask simulator:   ${demo.autotask.restRoot}`);
         console.log(`ConnectWise simulator: ${demo.connectwise.apiUrl}`);
-        console.log('The demo jobs point at these simulators while this command runs; run them again with `tenantry jobs run ID` from another terminal (on PostgreSQL). Ctrl-C stops.');
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
+        console.log(
+          'The demo jobs point at these simulators while this command runs; run them again with `tenantry jobs run ID` from another terminal (on PostgreSQL). Ctrl-C stops.',
+        );
+        await untilInterrupted();
       } finally {
         await demo.stop();
       }

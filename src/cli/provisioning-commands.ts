@@ -1,3 +1,5 @@
+import { createLogger } from '../core/logger.js';
+import { exitOnUnhandledErrors, relaunchWithHeapLimit } from '../core/process-safety.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../core/config.js';
 import { openRuntime } from '../core/runtime.js';
@@ -7,9 +9,11 @@ import { getCustomer } from '../tenancy/customer.service.js';
 import { setServiceDriver, serviceDrivers } from '../provisioning/driver-config.js';
 import { startProvisioningEngine } from '../provisioning/engine.js';
 import { startJobScheduler } from '../jobs/scheduler.js';
-import { listRequests, retryRequest } from '../provisioning/request-admin.js';
-import { viewChildRequests, viewRequest } from '../provisioning/request-view.js';
-import { printTable, withRuntime } from './context.js';
+import { retryRequest } from '../provisioning/request-admin.js';
+import { childRequests, findRequests, requestItem, type RequestListItem } from '../provisioning/request-list.js';
+import { viewRequest } from '../provisioning/request-view.js';
+import { startMailSender } from '../mail/outbox.js';
+import { printAs, printDetail, printTable, withRuntime } from './context.js';
 
 const positiveInt = (value: string): number => {
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError('must be a positive integer');
@@ -19,7 +23,9 @@ const positiveInt = (value: string): number => {
 export function registerProvisioningCommands(program: Command): void {
   program
     .command('worker')
-    .description('run provisioning workers and the job scheduler in this process against the PostgreSQL server in DATABASE_URL (Ctrl-C stops)')
+    .description(
+      'run provisioning workers and the job scheduler in this process against the PostgreSQL server in DATABASE_URL (Ctrl-C stops)',
+    )
     .option('--concurrency <n>', 'requests run at once', positiveInt)
     .option('--no-jobs', 'run provisioning only, not the job scheduler')
     .action(async (opts: { concurrency?: number; jobs: boolean }) => {
@@ -34,35 +40,68 @@ export function registerProvisioningCommands(program: Command): void {
     .option('--customer <name>', 'only this customer')
     .option('--all', 'include child requests')
     .option('--limit <n>', 'how many (default 50)', positiveInt)
-    .action(async (opts: { status?: string; customer?: string; all?: boolean; limit?: number }) => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { status?: string; customer?: string; all?: boolean; limit?: number; json?: boolean }) => {
       const status = opts.status === undefined ? undefined : parseStatus(opts.status);
       if (opts.status !== undefined && !status) throw new InvalidArgumentError(`unknown status "${opts.status}"`);
       await withRuntime(async (ctx, caller) => {
         const customerId = opts.customer ? (await getCustomer(ctx.db, caller, { name: opts.customer })).id : undefined;
-        const rows = await listRequests(ctx.db, caller, { status, customerId, all: opts.all, limit: opts.limit });
-        printTable(rows, ['id', 'parent_id', 'customer', 'entity', 'entity_id', 'action', 'status', 'attempts', 'requested_by', 'created_at', 'finished_at', 'error']);
+        const { items } = await findRequests(ctx.db, caller, { status, customerId, topLevel: !opts.all, pageSize: opts.limit ?? 50 });
+        printAs(items, opts.json, (rows) =>
+          printTable(rows.map(requestRow), [
+            'id',
+            'parent',
+            'customer',
+            'entity',
+            'action',
+            'status',
+            'attempts',
+            'requestedBy',
+            'created',
+            'finished',
+            'error',
+          ]),
+        );
       });
     });
   requests
     .command('show <id>')
     .description('a request with its log, processing times and children')
-    .action(async (id: string) => {
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
       await withRuntime(async (ctx, caller) => {
         const view = await viewRequest(ctx.db, caller, positiveInt(id), { log: true, times: true });
-        const r = view.request;
-        console.log(`request ${r.id}: ${r.action} ${r.entity} ${r.entity_id} (customer ${r.customer_id}) — ${r.status}`);
-        console.log(`parent: ${r.parent_id ?? '-'}  attempts: ${r.attempts}  requested by: ${r.requested_by}`);
-        console.log(`created: ${r.created_at.toISOString()}  started: ${r.started_at?.toISOString() ?? '-'}  finished: ${r.finished_at?.toISOString() ?? '-'}`);
-        if (r.error) console.log(`error: ${r.error}`);
-        console.log('\nlog:');
-        printTable((view.log ?? []).map((l) => ({ time: l.at, level: l.level, message: l.message })), ['time', 'level', 'message']);
-        console.log('\ntimes:');
-        printTable((view.times ?? []).map((t) => ({ step: t.step, started: t.started_at, ms: t.duration_ms })), ['step', 'started', 'ms']);
-        const children = await viewChildRequests(ctx.db, caller, r.id);
-        if (children.length) {
-          console.log('\nchildren:');
-          printTable(children.map((c) => c.request), ['id', 'sequence', 'entity', 'entity_id', 'action', 'status', 'attempts', 'error']);
-        }
+        const request = (await requestItem(ctx.db, caller, view.request.id))!;
+        const shown = {
+          request,
+          log: (view.log ?? []).map((l) => ({ at: l.at, level: l.level, message: l.message })),
+          times: (view.times ?? []).map((t) => ({ step: t.step, startedAt: t.started_at, ms: t.duration_ms })),
+          children: await childRequests(ctx.db, caller, request.id),
+        };
+        printAs(shown, opts.json, (s) => {
+          const r = s.request;
+          printDetail({
+            request: r.id,
+            action: `${r.action} ${entityText(r)}`,
+            customer: `${r.customer.name} (id ${r.customer.id})`,
+            status: r.status,
+            error: r.error,
+            parent: r.parentId,
+            attempts: r.attempts,
+            requestedBy: r.requestedBy,
+            created: r.createdAt,
+            started: r.startedAt,
+            finished: r.finishedAt,
+          });
+          console.log('\nlog:');
+          printTable(s.log, ['at', 'level', 'message']);
+          console.log('\ntimes:');
+          printTable(s.times, ['step', 'startedAt', 'ms']);
+          if (s.children.length) {
+            console.log('\nchildren:');
+            printTable(s.children.map(requestRow), ['id', 'entity', 'action', 'status', 'attempts', 'error']);
+          }
+        });
       });
     });
   requests
@@ -92,15 +131,43 @@ interface DriverOptions {
   config?: string;
 }
 
+/** What a request changes, by name with its id: "user User1_BAC (7)". */
+function entityText(r: RequestListItem): string {
+  return `${r.entity} ${r.entityName ?? '?'} (${r.entityId})`;
+}
+
+function requestRow(r: RequestListItem): Record<string, unknown> {
+  return {
+    id: r.id,
+    parent: r.parentId,
+    customer: r.customer.name,
+    entity: entityText(r),
+    action: r.action,
+    status: r.status,
+    attempts: r.attempts,
+    requestedBy: r.requestedBy,
+    created: r.createdAt,
+    finished: r.finishedAt,
+    error: r.error,
+  };
+}
+
 function registerServiceDriverCommands(program: Command): void {
-  const services = program.commands.find((c) => c.name() === 'services') ?? program.command('services').description('catalog services: provisioning drivers');
+  const services =
+    program.commands.find((c) => c.name() === 'services') ??
+    program.command('services').description('catalog services: provisioning drivers');
   services
     .command('drivers')
     .description('which driver provisions each service (secrets are never shown)')
-    .action(async () => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
       await withRuntime(async (ctx) => {
-        const rows = await serviceDrivers(ctx.db);
-        printTable(rows.map((r) => ({ ...r, config: JSON.stringify(r.config) })), ['service', 'driver', 'config']);
+        printAs(await serviceDrivers(ctx.db), opts.json, (rows) =>
+          printTable(
+            rows.map((r) => ({ ...r, config: JSON.stringify(r.config) })),
+            ['service', 'driver', 'config'],
+          ),
+        );
       });
     });
   services
@@ -130,7 +197,11 @@ async function driverConfigFrom(driver: string, o: DriverOptions): Promise<Recor
   const defined = (entries: Record<string, unknown>) => Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined));
   if (driver === 'ldap') {
     return defined({
-      url: o.url, bindDN: o.bindDn, baseDN: o.baseDn, usersAttribute: o.usersAttribute, timeoutMs: o.timeoutMs,
+      url: o.url,
+      bindDN: o.bindDn,
+      baseDN: o.baseDn,
+      usersAttribute: o.usersAttribute,
+      timeoutMs: o.timeoutMs,
       bindPassword: o.bindPasswordStdin ? await readStdin() : undefined,
     });
   }
@@ -149,7 +220,9 @@ function parseJsonObject(text: string | undefined): Record<string, unknown> {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const text = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (text === '') throw new InvalidArgumentError('expected the secret on stdin');
   return text;
 }
@@ -162,15 +235,19 @@ async function runWorker(concurrency: number | undefined, withJobs: boolean): Pr
         'and `tenantry start` already runs the workers in-process',
     );
   }
+  if (await relaunchWithHeapLimit(config.maxHeapMb, createLogger(config.logLevel))) return;
   const { ctx } = await openRuntime(config);
+  exitOnUnhandledErrors(ctx.logger);
   const engine = await startProvisioningEngine(ctx, concurrency ? { concurrency } : {});
   const scheduler = withJobs ? await startJobScheduler(ctx) : undefined;
+  const mail = await startMailSender(ctx);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   ctx.logger.info('worker stopping');
   await scheduler?.stop();
+  await mail.stop();
   await engine.stop();
   await ctx.database.close();
 }

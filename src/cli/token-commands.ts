@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { inTransaction } from '../core/db/database.js';
 import { createApiToken, deleteApiToken, listApiTokens, tokenSigningKey } from '../tenancy/api-tokens/api-token.service.js';
 import type { AppContext } from '../core/context.js';
-import { locateUser, printTable, withRuntime } from './context.js';
+import { locateUser, printAs, printTable, withRuntime } from './context.js';
 import type { Caller } from '../tenancy/caller.js';
 
 /** The id of a user named by name or UPN (the CLI acts as the provider: every user is in reach). */
@@ -32,12 +32,15 @@ export function registerTokenCommands(program: Command): void {
     });
   token
     .command('list')
-    .description('list a user\'s tokens (never their values)')
+    .description("list a user's tokens (never their values)")
     .requiredOption('--user <name>', 'user name or UPN')
-    .action(async (opts: { user: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { user: string; json?: boolean }) => {
       await withRuntime(async (ctx, caller) => {
         const tokens = await listApiTokens(ctx.db, caller, await userIdOf(ctx, caller, opts.user));
-        printTable(tokens as unknown as Record<string, unknown>[], ['id', 'label', 'createdAt', 'lastUsedAt', 'expiresAt']);
+        printAs(tokens, opts.json, (list) =>
+          printTable(list as unknown as Record<string, unknown>[], ['id', 'label', 'createdAt', 'lastUsedAt', 'expiresAt']),
+        );
       });
     });
   token

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, timingSafeEqual, createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, timingSafeEqual, createHash, randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,22 +20,31 @@ export async function verifyPassword(password: string, stored: string | null): P
   if (scheme !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
   const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, {
-    N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem,
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: SCRYPT.maxmem,
   });
   return timingSafeEqual(expected, actual);
 }
 
-/** A password that satisfies common complexity policies (upper, lower, digit, symbol). */
+/**
+ * A password that satisfies common complexity policies (upper, lower, digit, symbol) and can be
+ * pasted into a shell unquoted: its symbols mean nothing to sh, bash or zsh (no #, !, ?, =, $, *),
+ * and it starts with a letter, so it is never read as an option.
+ */
 export function generatePassword(length = 16): string {
-  const sets = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz', '23456789', '!#%+-=?@'];
+  const letters = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz'];
+  const sets = [...letters, '23456789', '%+-.:@_'];
   const all = sets.join('');
-  const chars = sets.map((s) => s[randomBytes(1)[0]! % s.length]!);
-  while (chars.length < length) chars.push(all[randomBytes(1)[0]! % all.length]!);
+  const pick = (set: string) => set[randomInt(set.length)]!;
+  const chars = sets.map(pick);
+  while (chars.length < length - 1) chars.push(pick(all));
   for (let i = chars.length - 1; i > 0; i--) {
-    const j = randomBytes(1)[0]! % (i + 1);
+    const j = randomInt(i + 1);
     [chars[i], chars[j]] = [chars[j]!, chars[i]!];
   }
-  return chars.join('');
+  return pick(letters.join('')) + chars.join('');
 }
 
 export function sha256Hex(value: string): string {
@@ -57,7 +66,7 @@ export class SecretBox {
    */
   static load(secretKey: string | undefined, dataDir: string): SecretBox {
     if (secretKey) return SecretBox.fromKey(decodeKey(secretKey));
-    const file = path.join(dataDir, 'secret.key');
+    const file = secretKeyFile(dataDir);
     fs.mkdirSync(dataDir, { recursive: true });
     try {
       const fd = fs.openSync(file, 'wx', 0o600);
@@ -84,10 +93,28 @@ export class SecretBox {
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
   }
 
+  /** Reads a key file written by `load` (or by hand): 64 hex characters or base64 of 32 bytes. */
+  static fromFile(file: string): SecretBox {
+    return SecretBox.fromKey(decodeKey(fs.readFileSync(file, 'utf8').trim()));
+  }
+
+  /**
+   * Names the key without revealing it: a value derived one-way from it, recorded in the
+   * database so a start with another key is refused before any secret fails to open.
+   */
+  fingerprint(): string {
+    return this.derive('secret-key-fingerprint').toString('hex').slice(0, 16);
+  }
+
   /** A key for HMAC/JWT signing derived from the secret key, so one key file serves all. */
   derive(purpose: string): Buffer {
     return createHash('sha256').update(this.key).update(purpose).digest();
   }
+}
+
+/** Where the secrets key lives when TENANTRY_SECRET_KEY is not set. */
+export function secretKeyFile(dataDir: string): string {
+  return path.join(dataDir, 'secret.key');
 }
 
 function decodeKey(text: string): Buffer {

@@ -33,6 +33,14 @@ export const DOMAIN_ERROR_NAMES = [
   'Conflict',
   'ValidationError',
   'NotFound',
+  // A request over one of the configured limits (size, elements, results): resending it unchanged always fails.
+  'LimitExceeded',
+  // The caller's share of the server is used up for now (rate or concurrency limit).
+  'TooManyRequests',
+  // The whole server is near its memory limit and refuses new work for now.
+  'Overloaded',
+  // The request's work ran past its time limit: answered, its database work cancelled, nothing committed.
+  'TimedOut',
 ] as const;
 
 export type DomainErrorName = (typeof DOMAIN_ERROR_NAMES)[number];
@@ -41,6 +49,7 @@ export class DomainError extends Error {
   constructor(
     readonly code: DomainErrorName,
     message: string,
+    /** retryAfterSeconds, when present, becomes a Retry-After header at every API edge. */
     readonly details: Record<string, unknown> = {},
   ) {
     super(message);
@@ -48,20 +57,15 @@ export class DomainError extends Error {
   }
 }
 
-export const customerNotFound = (ref: string): DomainError =>
-  new DomainError('CustomerNotFound', `Customer '${ref}' not found.`, { ref });
+export const customerNotFound = (ref: string): DomainError => new DomainError('CustomerNotFound', `Customer '${ref}' not found.`, { ref });
 
-export const userNotFound = (ref: string): DomainError =>
-  new DomainError('UserNotFound', `User '${ref}' not found.`, { ref });
+export const userNotFound = (ref: string): DomainError => new DomainError('UserNotFound', `User '${ref}' not found.`, { ref });
 
-export const serviceNotFound = (ref: string): DomainError =>
-  new DomainError('ServiceNotFound', `Service '${ref}' not found.`, { ref });
+export const serviceNotFound = (ref: string): DomainError => new DomainError('ServiceNotFound', `Service '${ref}' not found.`, { ref });
 
-export const locationNotFound = (ref: string): DomainError =>
-  new DomainError('LocationNotFound', `Location '${ref}' not found.`, { ref });
+export const locationNotFound = (ref: string): DomainError => new DomainError('LocationNotFound', `Location '${ref}' not found.`, { ref });
 
-export const notAuthorized = (what: string): DomainError =>
-  new DomainError('NotAuthorized', `Not authorized: ${what}`);
+export const notAuthorized = (what: string): DomainError => new DomainError('NotAuthorized', `Not authorized: ${what}`);
 
 export const validation = (message: string, details: Record<string, unknown> = {}): DomainError =>
   new DomainError('ValidationError', message, details);

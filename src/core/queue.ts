@@ -61,7 +61,9 @@ export interface QueueOptions {
 /** Installs pg-boss's tables; runs inside the migration's transaction (its BEGIN/COMMIT are stripped). */
 export const queueSchemaMigration: Migration = {
   async up(db: Kysely<any>) {
-    const plans = PgBoss.getConstructionPlans(QUEUE_SCHEMA).replace(/^\s*BEGIN;/, '').replace(/COMMIT;\s*$/, '');
+    const plans = PgBoss.getConstructionPlans(QUEUE_SCHEMA)
+      .replace(/^\s*BEGIN;/, '')
+      .replace(/COMMIT;\s*$/, '');
     await sql.raw(plans).execute(db);
   },
 };
@@ -93,7 +95,9 @@ const sender = new PgBoss({
 
 function executorOf(tx: Tx): PgBoss.Db {
   return {
-    executeSql: async (text, values) => ({ rows: (await tx.executeQuery(CompiledQuery.raw(text, values ?? []))).rows as any[] }),
+    executeSql: async (text, values) => ({
+      rows: (await tx.executeQuery(CompiledQuery.raw(text, values ?? []))).rows as Record<string, unknown>[],
+    }),
   };
 }
 
@@ -138,11 +142,19 @@ export class Queue {
     const boss =
       database.engine === 'postgres'
         ? new PgBoss({ ...common, connectionString: withDefaultUser(database.url!), max: options.poolSize ?? 4 })
-        : new PgBoss({ ...common, db: { executeSql: (text, values) => (values?.length ? database.raw.query(text, values) : database.raw.exec(text)) } });
+        : new PgBoss({
+            ...common,
+            db: { executeSql: (text, values) => (values?.length ? database.raw.query(text, values) : database.raw.exec(text)) },
+          });
     const queue = new Queue(boss, options.logger);
     boss.on('error', (error) => options.logger.error({ err: error }, 'queue error'));
     await boss.start();
-    queue.unlisten = await database.raw.listen(NOTIFY_CHANNEL, () => queue.wakeAll());
+    // A reconnect may have missed a wake-up: wake every worker once (they poll anyway, this only saves latency).
+    queue.unlisten = await database.raw.listen(
+      NOTIFY_CHANNEL,
+      () => queue.wakeAll(),
+      () => queue.wakeAll(),
+    );
     return queue;
   }
 
@@ -164,8 +176,7 @@ export class Queue {
   async work<T extends object>(queue: string, options: WorkOptions, handler: (job: QueueJob<T>) => Promise<void>): Promise<void> {
     const ids: string[] = [];
     for (let i = 0; i < (options.concurrency ?? 1); i++) {
-      let id: string | undefined;
-      id = await this.boss.work<T>(queue, { batchSize: options.batchSize ?? 1 }, async (jobs) => {
+      const id = await this.boss.work<T>(queue, { batchSize: options.batchSize ?? 1 }, async (jobs) => {
         for (const job of jobs) await handler(job);
         if (jobs.length > 0 && id) this.boss.notifyWorker(id);
       });

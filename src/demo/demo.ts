@@ -1,3 +1,4 @@
+import { generatePassword } from '../core/crypto.js';
 import type { AppContext } from '../core/context.js';
 import { inTransaction } from '../core/db/database.js';
 import type { Caller } from '../tenancy/caller.js';
@@ -18,7 +19,14 @@ interface DemoCustomer {
 /** A small reseller tree, so a new operator sees customers, users and services at once. */
 const DEMO: DemoCustomer[] = [
   // A reseller resells only what is provisioned to it.
-  { fullname: 'Northwind Reseller', domain: 'northwind.example', reseller: true, billingId: '0', users: ['nwadmin'], services: [{ code: 'Reseller' }, { code: 'HE' }, { code: 'FSS', properties: { FileShareServer: 'NWFILE01' } }] },
+  {
+    fullname: 'Northwind Reseller',
+    domain: 'northwind.example',
+    reseller: true,
+    billingId: '0',
+    users: ['nwadmin'],
+    services: [{ code: 'Reseller' }, { code: 'HE' }, { code: 'FSS', properties: { FileShareServer: 'NWFILE01' } }],
+  },
   {
     fullname: 'Fabrikam Incorporated',
     domain: 'fabrikam.example',
@@ -26,8 +34,19 @@ const DEMO: DemoCustomer[] = [
     billingId: '29683490',
     users: ['alice', 'bob', 'carol'],
     services: [
-      { code: 'HE', plan: 'Basic', userPlans: ['Ex10 Basic', 'Ex10 Full'], users: { alice: ['Ex10 Full'], bob: ['Ex10 Basic'], carol: ['Ex10 Basic'] } },
-      { code: 'FSS', plan: 'FULL', userPlans: ['Full', 'Read'], properties: { FileShareServer: 'FABFILE01' }, users: { alice: ['Full'], bob: ['Read'] } },
+      {
+        code: 'HE',
+        plan: 'Basic',
+        userPlans: ['Ex10 Basic', 'Ex10 Full'],
+        users: { alice: ['Ex10 Full'], bob: ['Ex10 Basic'], carol: ['Ex10 Basic'] },
+      },
+      {
+        code: 'FSS',
+        plan: 'FULL',
+        userPlans: ['Full', 'Read'],
+        properties: { FileShareServer: 'FABFILE01' },
+        users: { alice: ['Full'], bob: ['Read'] },
+      },
     ],
   },
   {
@@ -47,10 +66,25 @@ const DEMO: DemoCustomer[] = [
   },
 ];
 
-export async function loadDemo(ctx: AppContext, caller: Caller): Promise<string> {
+/**
+ * Loads the demo tree. Each demo user gets a generated password, listed in the answer (shown once),
+ * unless `password` gives them all the same one (`tenantry demo --password`): never a fixed,
+ * undocumented password that anyone could sign in with.
+ */
+export async function loadDemo(
+  ctx: AppContext,
+  caller: Caller,
+  opts: { password?: string; onProgress?: (line: string) => void } = {},
+): Promise<string> {
   let created = 0;
-  for (const d of DEMO) {
-    if (await findCustomer(ctx.db, caller, { fullname: d.fullname })) continue;
+  const logins: string[] = [];
+  for (const [i, d] of DEMO.entries()) {
+    const step = `${i + 1}/${DEMO.length}`;
+    if (await findCustomer(ctx.db, caller, { fullname: d.fullname })) {
+      opts.onProgress?.(`${step} ${d.fullname}: already there`);
+      continue;
+    }
+    opts.onProgress?.(`${step} ${d.fullname}: ${d.users.length} user(s), ${d.services.length} service(s)…`);
     await inTransaction(ctx.db, async (tx) => {
       const { customer } = await createCustomer(tx, caller, {
         fullname: d.fullname,
@@ -62,12 +96,22 @@ export async function loadDemo(ctx: AppContext, caller: Caller): Promise<string>
         isReseller: Boolean(d.reseller),
         ...(d.parent ? { parent: { fullname: d.parent } } : {}),
       });
-      for (const u of d.users) await createUser(tx, caller, customer, { name: u, firstName: u[0]!.toUpperCase() + u.slice(1), lastName: 'Demo', password: { password: 'Demo-Passw0rd!' } });
+      for (const u of d.users) {
+        const password = opts.password ?? generatePassword();
+        const { user } = await createUser(tx, caller, customer, {
+          name: u,
+          firstName: u[0]!.toUpperCase() + u.slice(1),
+          lastName: 'Demo',
+          password: { password },
+        });
+        logins.push(`  ${user.name}  ${opts.password === undefined ? password : '(the password given)'}`);
+      }
       await provisionServices(tx, caller, customer, d);
     });
     created++;
   }
-  return created ? `demo data loaded: ${created} customers with users and services` : 'demo data already present';
+  if (!created) return 'demo data already present';
+  return [`demo data loaded: ${created} customers with users and services; demo users (shown once):`, ...logins].join('\n');
 }
 
 async function provisionServices(tx: Parameters<typeof createUser>[0], caller: Caller, customer: Customer, d: DemoCustomer): Promise<void> {

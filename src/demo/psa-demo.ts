@@ -10,7 +10,11 @@ import type { JobInput } from '../jobs/job.service.js';
 
 /** Demo companies, keyed by the Billing Identifier of the demo customers. */
 const COMPANIES = [
-  { billingId: '29683490', name: 'Fabrikam Incorporated', lines: { 'HE-MBX-BASIC': 5, 'HE-MBX-FULL': 1, 'HE-ORG-BASIC': 1, 'FSS-FULL': 0 } },
+  {
+    billingId: '29683490',
+    name: 'Fabrikam Incorporated',
+    lines: { 'HE-MBX-BASIC': 5, 'HE-MBX-FULL': 1, 'HE-ORG-BASIC': 1, 'FSS-FULL': 0 },
+  },
   { billingId: '29683491', name: 'Adventure Works', lines: { 'HE-MBX-BASIC': 2, 'HE-ORG-STD': 1 } },
   { billingId: '29683492', name: 'Tailspin Toys', lines: { 'HAD-DESKTOP': 4 } },
 ] as const;
@@ -45,17 +49,36 @@ export async function startPsaDemo(today: Date = new Date()): Promise<PsaDemo> {
   const at = autotask.state;
   const cw = connectwise.state;
   // Autotask maps a SKU to a Service by name here (SKUType "name"), ConnectWise by catalog identifier.
-  const services = new Map(Object.entries(SKUS).map(([sku, s]) => [sku, at.addService({ name: sku, description: s.name, invoiceDescription: s.name, unitPrice: s.price }).id]));
+  const services = new Map(
+    Object.entries(SKUS).map(([sku, s]) => [
+      sku,
+      at.addService({ name: sku, description: s.name, invoiceDescription: s.name, unitPrice: s.price }).id,
+    ]),
+  );
   for (const [sku, s] of Object.entries(SKUS)) cw.addCatalogItem({ identifier: sku, description: s.name, price: s.price });
   const contracts = new Map<string, { autotask: number; connectwise: number }>();
   for (const c of COMPANIES) {
     const company = at.addCompany({ companyName: c.name, companyNumber: c.billingId });
-    const contract = at.addContract({ companyID: company.id, contractName: `${c.name} Cloud Services`, contractType: 7, startDate: `${year - 1}-01-01`, endDate: `${year + 1}-12-31`, status: 1 });
+    const contract = at.addContract({
+      companyID: company.id,
+      contractName: `${c.name} Cloud Services`,
+      contractType: 7,
+      startDate: `${year - 1}-01-01`,
+      endDate: `${year + 1}-12-31`,
+      status: 1,
+    });
     cw.addCompany({ identifier: c.billingId, name: c.name });
     const agreement = cw.addAgreement({ companyIdentifier: c.billingId, typeName: DEMO_AGREEMENT_TYPE, name: `${c.name} Cloud Services` });
     for (const [sku, units] of Object.entries(c.lines)) {
       const line = at.addContractService({ contractID: contract.id, serviceID: services.get(sku)! });
-      if (units > 0) at.applyAdjustment({ contractID: contract.id, serviceID: services.get(sku)!, contractServiceID: line.id, unitChange: units, effectiveDate: `${year - 1}-01-01` });
+      if (units > 0)
+        at.applyAdjustment({
+          contractID: contract.id,
+          serviceID: services.get(sku)!,
+          contractServiceID: line.id,
+          unitChange: units,
+          effectiveDate: `${year - 1}-01-01`,
+        });
       cw.addAddition(agreement.id, { product: { identifier: sku }, billCustomer: 'Billable', quantity: units });
     }
     contracts.set(c.billingId, { autotask: contract.id, connectwise: agreement.id });
@@ -79,7 +102,12 @@ export function demoJobs(demo: PsaDemo): JobInput[] {
       logLevel: 'Verbose',
       cron: '0 22 26 * *',
       enabled: false,
-      parameters: { BaseUrl: demo.autotask.restRoot, BillingPeriod: 'Current', AllowAtriaCreateItems: 'True', SKUType: { name: 'name', type: 'string' } },
+      parameters: {
+        BaseUrl: demo.autotask.restRoot,
+        BillingPeriod: 'Current',
+        AllowAtriaCreateItems: 'True',
+        SKUType: { name: 'name', type: 'string' },
+      },
       secrets: { UserName: DEFAULT_AT_USER.userName, Secret: DEFAULT_AT_USER.secret, IntegrationCode: DEFAULT_AT_USER.integrationCode },
     },
     {
@@ -88,7 +116,12 @@ export function demoJobs(demo: PsaDemo): JobInput[] {
       logLevel: 'Verbose',
       cron: '0 22 26 * *',
       enabled: false,
-      parameters: { ApiUrl: demo.connectwise.apiUrl, AgreementType: DEMO_AGREEMENT_TYPE, AllowAtriaCreateAdditions: 'True', BillingPeriod: 'Current' },
+      parameters: {
+        ApiUrl: demo.connectwise.apiUrl,
+        AgreementType: DEMO_AGREEMENT_TYPE,
+        AllowAtriaCreateAdditions: 'True',
+        BillingPeriod: 'Current',
+      },
       secrets: {
         CompanyName: DEFAULT_CW_CREDENTIALS.companyId,
         PublicKey: DEFAULT_CW_CREDENTIALS.publicKey,
@@ -100,13 +133,17 @@ export function demoJobs(demo: PsaDemo): JobInput[] {
 }
 
 /** Quantities in both simulators, one row per company and SKU, for a before/after table. */
-export function demoQuantities(demo: PsaDemo, today: Date = new Date()): { billingId: string; sku: string; autotask: number; connectwise: number }[] {
+export function demoQuantities(
+  demo: PsaDemo,
+  today: Date = new Date(),
+): { billingId: string; sku: string; autotask: number; connectwise: number }[] {
   const day = today.toISOString().slice(0, 10);
   const rows: { billingId: string; sku: string; autotask: number; connectwise: number }[] = [];
   const services = new Map(demo.autotask.state.all('Services').map((s) => [s.id, String(s.name)]));
   for (const [billingId, ids] of demo.contracts) {
     const skus = new Set<string>();
-    for (const l of demo.autotask.state.all('ContractServices')) if (l.contractID === ids.autotask) skus.add(services.get(Number(l.serviceID))!);
+    for (const l of demo.autotask.state.all('ContractServices'))
+      if (l.contractID === ids.autotask) skus.add(services.get(Number(l.serviceID))!);
     for (const a of demo.connectwise.state.additionsOf(ids.connectwise)) if (a.product.identifier) skus.add(a.product.identifier);
     for (const sku of [...skus].sort()) {
       const serviceId = [...services].find(([, name]) => name === sku)?.[0];

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import cronstrue from 'cronstrue';
 import { validation } from '../core/errors.js';
 
 /**
@@ -27,9 +28,35 @@ export class Schedule {
     }
   }
 
+  /**
+   * Refuses a schedule whose next runs come closer together than `seconds` (an every-second billing
+   * run would queue work faster than it can finish). The next 100 fire times are checked.
+   */
+  assertMinimumInterval(seconds: number, from: Date): void {
+    const runs = this.between(from, new Date(8.64e15), 100);
+    for (let i = 1; i < runs.length; i++) {
+      if (runs[i]!.getTime() - runs[i - 1]!.getTime() < seconds * 1000) {
+        throw validation(
+          `The CRON expression '${this.expression}' runs more often than every ${seconds} seconds, the shortest interval allowed (TENANTRY_JOB_MIN_INTERVAL_SECONDS).`,
+          { field: 'cron' },
+        );
+      }
+    }
+  }
+
   /** The first fire time strictly after `after`, or null when the expression never fires again. */
   nextAfter(after: Date): Date | null {
     return this.#cron.nextRun(after);
+  }
+
+  /** The expression in plain words ("At 22:00, on day 26 of the month"), as the editor shows it beside the preview. */
+  describe(): string {
+    try {
+      return cronstrue.toString(this.expression, { use24HourTimeFormat: true, throwExceptionOnParseError: true });
+    } catch {
+      // croner accepts a few forms cronstrue cannot word; the preview of run times still shows what it means.
+      return this.expression;
+    }
   }
 
   /** Fire times in (from, to], at most `limit` of them (to list missed occurrences). */

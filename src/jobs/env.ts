@@ -28,5 +28,5 @@ export function defaultRegistry(overrides: TaskOverrides = {}): TaskRegistry {
  * is not part of it: it is read from the billing settings when needed, so a change applies at once.
  */
 export async function jobsEnv(app: AppContext, registry: TaskRegistry = defaultRegistry()): Promise<JobsEnv> {
-  return { registry, box: app.secrets };
+  return { registry, box: app.secrets, minIntervalSeconds: app.config.jobMinIntervalSeconds };
 }

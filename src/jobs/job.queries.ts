@@ -19,7 +19,13 @@ export async function selectLastRuns(db: Executor, jobIds: number[]): Promise<Ma
   const rows = await db
     .selectFrom('job_runs')
     .selectAll()
-    .where('id', 'in', (eb) => eb.selectFrom('job_runs').select((e) => e.fn.max('id').as('id')).where('job_id', 'in', jobIds).groupBy('job_id'))
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('job_runs')
+        .select((e) => e.fn.max('id').as('id'))
+        .where('job_id', 'in', jobIds)
+        .groupBy('job_id'),
+    )
     .execute();
   return new Map(rows.map((r) => [r.job_id, r]));
 }

@@ -14,6 +14,8 @@ import type { TaskDefinition, TaskId, TaskRegistry } from './tasks/task.js';
 export interface JobsEnv {
   registry: TaskRegistry;
   box: SecretBox;
+  /** Schedules may not fire more often than this (TENANTRY_JOB_MIN_INTERVAL_SECONDS); unset: no floor (tests). */
+  minIntervalSeconds?: number;
 }
 
 export interface JobInput {
@@ -93,7 +95,10 @@ async function jobTimeZone(db: Executor, given: string | undefined): Promise<str
 export function findTask(registry: TaskRegistry, task: string): TaskDefinition {
   const wanted = task.trim().toLowerCase();
   const def = [...registry.values()].find((t) => t.id === wanted || t.label.toLowerCase() === wanted);
-  if (!def) throw validation(`Unknown task '${task}'. Tasks: ${[...registry.values()].map((t) => `${t.id} (${t.label})`).join(', ')}.`, { field: 'task' });
+  if (!def)
+    throw validation(`Unknown task '${task}'. Tasks: ${[...registry.values()].map((t) => `${t.id} (${t.label})`).join(', ')}.`, {
+      field: 'task',
+    });
   return def;
 }
 
@@ -102,7 +107,10 @@ export async function listJobs(db: Executor, caller: Caller, env: JobsEnv, filte
   let rows = await selectJobs(db);
   const q = filter.search?.trim().toLowerCase();
   if (q) rows = rows.filter((r) => r.label.toLowerCase().includes(q) || r.task.includes(q));
-  const last = await selectLastRuns(db, rows.map((r) => r.id));
+  const last = await selectLastRuns(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.map((r) => toJob(r, last.get(r.id), env.registry));
 }
 
@@ -121,6 +129,7 @@ export async function createJob(tx: Tx, caller: Caller, env: JobsEnv, input: Job
   const logLevel = checkLogLevel(input.logLevel ?? 'Info');
   const timeZone = await jobTimeZone(tx, input.timeZone);
   const schedule = Schedule.parse(input.cron ?? '', timeZone);
+  if (env.minIntervalSeconds !== undefined) schedule.assertMinimumInterval(env.minIntervalSeconds, now);
   const parameters = parseParameters(task.parameters, input.parameters);
   const secrets = input.secrets === undefined ? undefined : checkSecrets(task, input.secrets);
   const enabled = input.enabled ?? true;
@@ -154,6 +163,7 @@ export async function updateJob(tx: Tx, caller: Caller, env: JobsEnv, id: number
   // A job saved before a change of the provider's zone moves to the new one on its next edit too.
   const timeZone = await jobTimeZone(tx, input.timeZone);
   const schedule = Schedule.parse(input.cron ?? row.cron, timeZone);
+  if (input.cron !== undefined && env.minIntervalSeconds !== undefined) schedule.assertMinimumInterval(env.minIntervalSeconds, now);
   const enabled = input.enabled ?? row.enabled;
   const secrets = input.secrets === undefined ? undefined : checkSecrets(task, input.secrets);
   const scheduleChanged = schedule.expression !== row.cron || timeZone !== row.time_zone || enabled !== row.enabled;
@@ -163,7 +173,9 @@ export async function updateJob(tx: Tx, caller: Caller, env: JobsEnv, id: number
       ...(input.label === undefined ? {} : { label: checkLabel(input.label) }),
       ...(input.logLevel === undefined ? {} : { log_level: checkLogLevel(input.logLevel) }),
       ...(input.parameters === undefined ? {} : { parameters: JSON.stringify(parseParameters(task.parameters, input.parameters)) }),
-      ...(secrets === undefined ? {} : { secrets_sealed: env.box.seal(JSON.stringify(secrets)), secret_names: JSON.stringify(Object.keys(secrets)) }),
+      ...(secrets === undefined
+        ? {}
+        : { secrets_sealed: env.box.seal(JSON.stringify(secrets)), secret_names: JSON.stringify(Object.keys(secrets)) }),
       cron: schedule.expression,
       time_zone: timeZone,
       enabled,
@@ -230,11 +242,13 @@ function checkSecrets(task: TaskDefinition, raw: unknown): Record<string, string
       throw validation('The secrets are not valid JSON.', { field: 'secrets' });
     }
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw validation('The secrets must be a JSON object.', { field: 'secrets' });
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw validation('The secrets must be a JSON object.', { field: 'secrets' });
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     const name = task.secretNames.find((n) => n.toLowerCase() === key.toLowerCase());
-    if (!name) throw validation(`Unknown secret '${key}'. The ${task.label} task uses: ${task.secretNames.join(', ')}.`, { field: 'secrets' });
+    if (!name)
+      throw validation(`Unknown secret '${key}'. The ${task.label} task uses: ${task.secretNames.join(', ')}.`, { field: 'secrets' });
     if (typeof v !== 'string') throw validation(`Secret ${name} must be a string.`, { field: 'secrets' });
     out[name] = v;
   }

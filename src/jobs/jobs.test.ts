@@ -42,16 +42,23 @@ afterAll(async () => {
 
 const create = (input: Parameters<typeof createJob>[3], now?: Date) => inTransaction(t.db, (tx) => createJob(tx, t.admin, env, input, now));
 /** Changes the provider's billing time zone, as `tenantry billing settings --time-zone` does. */
-const setProviderZone = (timeZone: string) => inTransaction(t.db, async (tx) => setBillingSettings(tx, t.admin, { ...(await getBillingSettings(tx)), timeZone }));
+const setProviderZone = (timeZone: string) =>
+  inTransaction(t.db, async (tx) => setBillingSettings(tx, t.admin, { ...(await getBillingSettings(tx)), timeZone }));
 
 describe('jobs', () => {
   it('computes the next run of the seed example in the provider time zone', async () => {
     await setProviderZone('Pacific/Auckland');
-    const job = await create({ label: 'Transfer Billing Data to Autotask on 26th', task: 'Billing Run', cron: '0 22 26 * *' }, new Date('2024-12-01T00:00:00Z')).finally(() => setProviderZone('UTC'));
+    const job = await create(
+      { label: 'Transfer Billing Data to Autotask on 26th', task: 'Billing Run', cron: '0 22 26 * *' },
+      new Date('2024-12-01T00:00:00Z'),
+    ).finally(() => setProviderZone('UTC'));
     // 22:00 on 26 December in Auckland (NZDT, UTC+13) is 09:00 UTC.
     expect(job.nextRunAt?.toISOString()).toBe('2024-12-26T09:00:00.000Z');
     expect(job.timeZone).toBe('Pacific/Auckland');
-    expect(previewSchedule('0 22 26 * *', 'UTC', 2, new Date('2024-12-27T00:00:00Z')).map((d) => d.toISOString())).toEqual(['2025-01-26T22:00:00.000Z', '2025-02-26T22:00:00.000Z']);
+    expect(previewSchedule('0 22 26 * *', 'UTC', 2, new Date('2024-12-27T00:00:00Z')).map((d) => d.toISOString())).toEqual([
+      '2025-01-26T22:00:00.000Z',
+      '2025-02-26T22:00:00.000Z',
+    ]);
     // Atria's 6-field form with seconds first (atria-notes §4): last day of the month at 21:00.
     expect(previewSchedule('0 0 21 L * ?', 'UTC', 1, new Date('2024-02-01T00:00:00Z'))[0]!.toISOString()).toBe('2024-02-29T21:00:00.000Z');
     expect(job.parameters).toEqual({ Note: 'none' });
@@ -69,15 +76,24 @@ describe('jobs', () => {
     try {
       expect(await runner.followProviderZone(created)).toBeGreaterThanOrEqual(1);
       // 22:00 on 26 March 2030 in New York (EDT, UTC−4) is 02:00 UTC on the 27th.
-      expect(await getJob(t.db, t.admin, env, job.id)).toMatchObject({ timeZone: 'America/New_York', nextRunAt: new Date('2030-03-27T02:00:00Z') });
+      expect(await getJob(t.db, t.admin, env, job.id)).toMatchObject({
+        timeZone: 'America/New_York',
+        nextRunAt: new Date('2030-03-27T02:00:00Z'),
+      });
       expect(await runner.followProviderZone(created)).toBe(0);
       // Firing computes the following occurrence in the provider's zone too.
       await runner.fireDueSchedules(new Date('2030-03-27T02:00:30Z'));
-      expect((await listRuns(t.db, t.admin, job.id)).map((r) => [r.status, r.scheduledFor?.toISOString()])).toEqual([['Queued', '2030-03-27T02:00:00.000Z']]);
+      expect((await listRuns(t.db, t.admin, job.id)).map((r) => [r.status, r.scheduledFor?.toISOString()])).toEqual([
+        ['Queued', '2030-03-27T02:00:00.000Z'],
+      ]);
       expect((await getJob(t.db, t.admin, env, job.id)).nextRunAt?.toISOString()).toBe('2030-04-27T02:00:00.000Z');
       // A job cannot be given a zone of its own: CRON is evaluated in the provider's (seed 003).
-      await expect(create({ label: 'own zone', task: 'billing-run', cron: '* * * * *', timeZone: 'Europe/Paris' })).rejects.toThrow(/provider's time zone \(America\/New_York\)/);
-      expect((await create({ label: 'same zone', task: 'billing-run', cron: '0 0 1 1 *', timeZone: 'America/New_York' })).timeZone).toBe('America/New_York');
+      await expect(create({ label: 'own zone', task: 'billing-run', cron: '* * * * *', timeZone: 'Europe/Paris' })).rejects.toThrow(
+        /provider's time zone \(America\/New_York\)/,
+      );
+      expect((await create({ label: 'same zone', task: 'billing-run', cron: '0 0 1 1 *', timeZone: 'America/New_York' })).timeZone).toBe(
+        'America/New_York',
+      );
     } finally {
       await setProviderZone('UTC');
       await inTransaction(t.db, (tx) => deleteJob(tx, t.admin, job.id));
@@ -87,11 +103,21 @@ describe('jobs', () => {
   it('refuses a bad CRON expression, task, parameter or secret name', async () => {
     await expect(create({ label: 'x', task: 'billing-run', cron: '0 22 26 *' })).rejects.toThrow(/Invalid CRON expression/);
     await expect(create({ label: 'x', task: 'nope', cron: '* * * * *' })).rejects.toThrow(/Unknown task 'nope'/);
-    await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', parameters: { Nope: 1 } })).rejects.toThrow(/Unknown parameter 'Nope'/);
-    await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', parameters: { Note: 3 } })).rejects.toThrow(/must be a string/);
-    await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', secrets: '{"Token": "s3cr3t-oops"' })).rejects.toThrow('The secrets are not valid JSON.');
-    await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', secrets: { Other: 'v' } })).rejects.toThrow(/Unknown secret 'Other'/);
-    await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', timeZone: 'Mars/Olympus' })).rejects.toThrow(/Jobs run in the provider's time zone \(UTC\)/);
+    await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', parameters: { Nope: 1 } })).rejects.toThrow(
+      /Unknown parameter 'Nope'/,
+    );
+    await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', parameters: { Note: 3 } })).rejects.toThrow(
+      /must be a string/,
+    );
+    await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', secrets: '{"Token": "s3cr3t-oops"' })).rejects.toThrow(
+      'The secrets are not valid JSON.',
+    );
+    await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', secrets: { Other: 'v' } })).rejects.toThrow(
+      /Unknown secret 'Other'/,
+    );
+    await expect(create({ label: 'x', task: 'billing-run', cron: '* * * * *', timeZone: 'Mars/Olympus' })).rejects.toThrow(
+      /Jobs run in the provider's time zone \(UTC\)/,
+    );
   });
 
   it('keeps secrets write-only: encrypted at rest, never shown, replaced when re-entered', async () => {
@@ -104,7 +130,10 @@ describe('jobs', () => {
     await inTransaction(t.db, (tx) => updateJob(tx, t.admin, env, job.id, { secrets: { Token: 'second-SECRET-value' } }));
     await runner.runNow(t.admin, job.id);
     expect(seen.at(-1)!.secrets).toEqual({ Token: 'second-SECRET-value' });
-    const dump = JSON.stringify(await t.db.selectFrom('jobs').selectAll().execute()) + JSON.stringify(await t.db.selectFrom('job_run_logs').selectAll().execute()) + JSON.stringify(await t.db.selectFrom('job_runs').selectAll().execute());
+    const dump =
+      JSON.stringify(await t.db.selectFrom('jobs').selectAll().execute()) +
+      JSON.stringify(await t.db.selectFrom('job_run_logs').selectAll().execute()) +
+      JSON.stringify(await t.db.selectFrom('job_runs').selectAll().execute());
     expect(dump).not.toMatch(/SECRET-value/);
     expect(JSON.stringify(await listJobs(t.db, t.admin, env))).not.toMatch(/SECRET-value/);
   });
@@ -167,7 +196,15 @@ describe('jobs', () => {
     // The server was down from 00:02 to 00:10: eight occurrences passed unseen.
     await a.fireDueSchedules(new Date('2030-01-01T00:10:30Z'));
     const after = await listRuns(t.db, t.admin, job.id, { limit: 100 });
-    expect(after.filter((r) => r.status === 'Missed').map((r) => r.scheduledFor?.toISOString().slice(11, 16))).toEqual(['00:08', '00:07', '00:06', '00:05', '00:04', '00:03', '00:02']);
+    expect(after.filter((r) => r.status === 'Missed').map((r) => r.scheduledFor?.toISOString().slice(11, 16))).toEqual([
+      '00:08',
+      '00:07',
+      '00:06',
+      '00:05',
+      '00:04',
+      '00:03',
+      '00:02',
+    ]);
     const missedLog = await runLogs(t.db, t.admin, after.find((r) => r.status === 'Missed')!.id);
     expect(missedLog[0]).toMatchObject({ code: 'JB02', level: 'Warning' });
     // 00:09 and 00:10 are within two minutes: the latest is queued; the earlier queued run makes it Skipped.
@@ -180,7 +217,16 @@ describe('jobs', () => {
     const stale = new Date(Date.now() - 10 * 60_000);
     const run = await t.db
       .insertInto('job_runs')
-      .values({ job_id: job.id, status: 'Running', trigger: 'manual', requested_by: 'x', started_at: stale, heartbeat_at: stale, owner: 'gone:1', changes: '[]' })
+      .values({
+        job_id: job.id,
+        status: 'Running',
+        trigger: 'manual',
+        requested_by: 'x',
+        started_at: stale,
+        heartbeat_at: stale,
+        owner: 'gone:1',
+        changes: '[]',
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     await new JobRunner(t.ctx, env, { leaseMs: 60_000 }).tick();

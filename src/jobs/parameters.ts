@@ -1,4 +1,4 @@
-import { validation } from '../core/errors.js';
+import { validation, type DomainError } from '../core/errors.js';
 
 /**
  * Per-task JSON parameter schemas (seed 003 / 004 "Configuration" tables): each parameter has a
@@ -18,7 +18,8 @@ export function parseParameters(schema: ParameterSchema, raw: unknown): Record<s
       throw validation(`The parameters are not valid JSON: ${(e as Error).message}`, { field: 'parameters' });
     }
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw validation('The parameters must be a JSON object.', { field: 'parameters' });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw validation('The parameters must be a JSON object.', { field: 'parameters' });
   const out: Record<string, unknown> = {};
   const names = Object.keys(schema);
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
@@ -28,6 +29,43 @@ export function parseParameters(schema: ParameterSchema, raw: unknown): Record<s
   }
   for (const name of names) if (!(name in out)) out[name] = structuredClone(schema[name]!.default);
   return out;
+}
+
+/** A parameter that fails its check, as the editor shows it next to the parameter. */
+export interface ParameterError {
+  field: string;
+  message: string;
+}
+
+/**
+ * Every problem with a task's parameters at once (the editor validates as the operator types),
+ * with the parameters as they would be saved (defaults filled in) when there is none.
+ */
+export function checkParameters(
+  schema: ParameterSchema,
+  raw: unknown,
+): { errors: ParameterError[]; parameters: Record<string, unknown> | null } {
+  let object: unknown = raw ?? {};
+  if (typeof raw === 'string') {
+    try {
+      object = raw.trim() === '' ? {} : (JSON.parse(raw) as unknown);
+    } catch (e) {
+      return { errors: [{ field: 'parameters', message: `The parameters are not valid JSON: ${(e as Error).message}` }], parameters: null };
+    }
+  }
+  if (typeof object !== 'object' || object === null || Array.isArray(object))
+    return { errors: [{ field: 'parameters', message: 'The parameters must be a JSON object.' }], parameters: null };
+  const errors: ParameterError[] = [];
+  for (const [key, value] of Object.entries(object as Record<string, unknown>)) {
+    try {
+      parseParameters(schema, { [key]: value });
+    } catch (e) {
+      // An unknown name is reported against the name itself, a bad value against its parameter.
+      const field = (e as DomainError).details?.field;
+      errors.push({ field: typeof field === 'string' && field !== 'parameters' ? field : key, message: (e as Error).message });
+    }
+  }
+  return errors.length ? { errors, parameters: null } : { errors, parameters: parseParameters(schema, object) };
 }
 
 export const text: ParameterSpec = (value, name) => {
@@ -45,14 +83,16 @@ export const url: ParameterSpec = (value, name) => {
   } catch {
     throw validation(`Parameter ${name} must be an http(s) URL, got '${s}'.`, { field: name });
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw validation(`Parameter ${name} must be an http(s) URL, got '${s}'.`, { field: name });
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw validation(`Parameter ${name} must be an http(s) URL, got '${s}'.`, { field: name });
   return s;
 };
 
 /** The seeds write flags as "True"/"False"; JSON booleans are accepted too and stored as given. */
 export const flag: ParameterSpec = (value, name) => {
   if (typeof value === 'boolean') return value;
-  if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return value.trim()[0]!.toUpperCase() + value.trim().slice(1).toLowerCase();
+  if (typeof value === 'string' && /^(true|false)$/i.test(value.trim()))
+    return value.trim()[0]!.toUpperCase() + value.trim().slice(1).toLowerCase();
   throw validation(`Parameter ${name} must be "True" or "False".`, { field: name });
 };
 

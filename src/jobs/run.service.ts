@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../core/db/database.js';
 import { DomainError, must, validation } from '../core/errors.js';
+import { MAX_EXPORT_ROWS, MAX_PAGE_SIZE } from '../core/limits.js';
 import { escapeLike, requirePermission, type Caller } from '../tenancy/caller.js';
 import type { SyncChange } from '../integrations/psa/shared/sync-model.js';
 import { selectJob, type RunRow } from './job.queries.js';
@@ -71,7 +72,12 @@ export function toRunDetail(r: RunRow): RunDetail {
   return { ...toRun(r), changes: r.changes as SyncChange[] };
 }
 
-export async function listRuns(db: Executor, caller: Caller, jobId: number, page: { limit?: number; offset?: number } = {}): Promise<Run[]> {
+export async function listRuns(
+  db: Executor,
+  caller: Caller,
+  jobId: number,
+  page: { limit?: number; offset?: number } = {},
+): Promise<Run[]> {
   requirePermission(caller, 'Manage Jobs');
   must(await selectJob(db, jobId), () => jobNotFound(jobId));
   const rows = await db
@@ -79,7 +85,7 @@ export async function listRuns(db: Executor, caller: Caller, jobId: number, page
     .selectAll()
     .where('job_id', '=', jobId)
     .orderBy('id', 'desc')
-    .limit(Math.min(page.limit ?? 50, 500))
+    .limit(Math.min(page.limit ?? 50, MAX_PAGE_SIZE))
     .offset(page.offset ?? 0)
     .execute();
   return rows.map(toRun);
@@ -109,7 +115,7 @@ export async function runLogs(db: Executor, caller: Caller, runId: number, q: Lo
   if (sort === 'code') query = query.orderBy('code', dir);
   if (sort === 'level') query = query.orderBy(LEVEL_ORDER, dir);
   query = query.orderBy('id', sort === 'time' ? dir : 'asc');
-  if (q.limit !== undefined) query = query.limit(Math.min(q.limit, 100_000));
+  query = query.limit(Math.min(q.limit ?? MAX_PAGE_SIZE, MAX_EXPORT_ROWS));
   if (q.offset !== undefined) query = query.offset(q.offset);
   const rows = await query.execute();
   return rows.map((r) => ({ id: r.id, time: r.logged_at, code: r.code, level: r.level, message: r.message }));

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { AppContext } from '../core/context.js';
+import { inTransaction } from '../core/db/database.js';
 import { DomainError, must } from '../core/errors.js';
 import { requirePermission, type Caller } from '../tenancy/caller.js';
 import { Schedule } from './cron.js';
@@ -7,7 +8,11 @@ import { advanceNextRun, moveJobToZone, selectDueJobs, selectJob, selectJobsOutO
 import { jobNotFound, openSecrets, providerTimeZone, type JobsEnv } from './job.service.js';
 import { RunLogWriter } from './run-log.js';
 import { completedStatus } from './run-status.js';
+import { jobRuns } from '../observability/metrics.js';
+import { queueMail } from '../mail/outbox.js';
 import type { TaskOutcome } from './tasks/task.js';
+import type { SyncChange } from '../integrations/psa/shared/sync-model.js';
+import { runNotFound } from './run.service.js';
 
 export interface RunnerOptions {
   /** Written on each run this process executes; defaults to host:pid. */
@@ -39,6 +44,8 @@ export class JobRunner {
   readonly owner: string;
   readonly #opts: Required<Omit<RunnerOptions, 'owner'>>;
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** Runs this process is executing now: alive whatever their heartbeat says (a loaded machine delays it). */
+  readonly #executing = new Set<number>();
 
   constructor(
     private readonly app: AppContext,
@@ -97,8 +104,15 @@ export class JobRunner {
       run = await this.app.db
         .insertInto('job_runs')
         .values({
-          job_id: jobId, status: 'Running', trigger: 'manual', dry_run: opts.dryRun ?? false, requested_by: caller.userName,
-          started_at: now, heartbeat_at: now, owner: this.owner, changes: '[]',
+          job_id: jobId,
+          status: 'Running',
+          trigger: 'manual',
+          dry_run: opts.dryRun ?? false,
+          requested_by: caller.userName,
+          started_at: now,
+          heartbeat_at: now,
+          owner: this.owner,
+          changes: '[]',
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -109,24 +123,94 @@ export class JobRunner {
     return this.execute(run);
   }
 
+  /**
+   * Approves a run AwaitingApproval (RequireApproval, issue 11 §7) and runs it here: the diff is
+   * recomputed and, when it is still the approved one, exactly that diff is written; otherwise the
+   * run stores the new diff and waits again. Refused while another run of the job is running.
+   */
+  async approve(caller: Caller, runId: number, comment?: string): Promise<RunRow> {
+    requirePermission(caller, 'Manage Jobs');
+    await this.reapDeadRuns(new Date());
+    let run: RunRow | undefined;
+    try {
+      run = await this.app.db
+        .updateTable('job_runs')
+        .set({ status: 'Running', heartbeat_at: new Date(), owner: this.owner })
+        .where('id', '=', runId)
+        .where('status', '=', 'AwaitingApproval')
+        .returningAll()
+        .executeTakeFirst();
+    } catch (e) {
+      if (isUniqueViolation(e))
+        throw new DomainError('Conflict', `Another run of this job is running; approve run ${runId} when it has ended.`, { runId });
+      throw e;
+    }
+    if (!run) throw await this.#notAwaiting(runId);
+    return this.execute(run, { changes: run.changes as SyncChange[], by: caller.userName + (comment ? ` ("${comment}")` : '') });
+  }
+
+  /** Rejects a run AwaitingApproval: it ends Rejected and nothing is written. */
+  async reject(caller: Caller, runId: number, comment?: string): Promise<RunRow> {
+    requirePermission(caller, 'Manage Jobs');
+    const run = await this.app.db
+      .updateTable('job_runs')
+      .set({ status: 'Rejected', finished_at: new Date(), message: `Rejected by ${caller.userName}; nothing was written to the PSA.` })
+      .where('id', '=', runId)
+      .where('status', '=', 'AwaitingApproval')
+      .returningAll()
+      .executeTakeFirst();
+    if (!run) throw await this.#notAwaiting(runId);
+    const writer = new RunLogWriter(this.app.db, runId, 'Verbose');
+    writer.write(
+      'JB07',
+      'Info',
+      `The diff of ${(run.changes as SyncChange[]).length} changes was rejected by ${caller.userName}${comment ? ` ("${comment}")` : ''}.`,
+    );
+    await writer.flush();
+    return run;
+  }
+
+  async #notAwaiting(runId: number): Promise<DomainError> {
+    const row = await this.app.db.selectFrom('job_runs').select('status').where('id', '=', runId).executeTakeFirst();
+    if (!row) return runNotFound(runId);
+    return new DomainError('InvalidStatus', `Run ${runId} is not awaiting approval (its status is ${row.status}).`, { runId });
+  }
+
   /** Marks runs whose process stopped heart-beating as Failed, with a JB03 entry saying why. */
   async reapDeadRuns(now: Date): Promise<number> {
     const cutoff = new Date(now.getTime() - this.#opts.leaseMs);
-    const dead = await this.app.db
-      .updateTable('job_runs')
-      // The JB03 entry below counts as the run's error.
-      .set((eb) => ({ status: 'Failed', finished_at: now, message: 'The process running this job stopped before the run ended.', error_count: eb('error_count', '+', 1) }))
-      .where('status', '=', 'Running')
-      .where('heartbeat_at', '<', cutoff)
-      .returning(['id', 'owner', 'heartbeat_at'])
-      .execute();
-    if (dead.length) {
-      await this.app.db
-        .insertInto('job_run_logs')
-        .values(dead.map((r) => ({ run_id: r.id, code: 'JB03', level: 'Error' as const, message: `The process running this job (${r.owner ?? 'unknown'}) stopped responding at ${r.heartbeat_at?.toISOString() ?? 'an unknown time'}; the run was marked failed.`, logged_at: now })))
+    // One transaction: nobody (a console, a test, a process dying between the two) sees a run Failed without its reason.
+    return inTransaction(this.app.db, async (tx) => {
+      const dead = await tx
+        .updateTable('job_runs')
+        // The JB03 entry below counts as the run's error.
+        .set((eb) => ({
+          status: 'Failed',
+          finished_at: now,
+          message: 'The process running this job stopped before the run ended.',
+          error_count: eb('error_count', '+', 1),
+        }))
+        .where('status', '=', 'Running')
+        .where('heartbeat_at', '<', cutoff)
+        .$if(this.#executing.size > 0, (qb) => qb.where('id', 'not in', [...this.#executing]))
+        .returning(['id', 'owner', 'heartbeat_at'])
         .execute();
-    }
-    return dead.length;
+      if (dead.length) {
+        await tx
+          .insertInto('job_run_logs')
+          .values(
+            dead.map((r) => ({
+              run_id: r.id,
+              code: 'JB03',
+              level: 'Error' as const,
+              message: `The process running this job (${r.owner ?? 'unknown'}) stopped responding at ${r.heartbeat_at?.toISOString() ?? 'an unknown time'}; the run was marked failed.`,
+              logged_at: now,
+            })),
+          )
+          .execute();
+      }
+      return dead.length;
+    });
   }
 
   /**
@@ -143,7 +227,10 @@ export class JobRunner {
       const next = job.enabled ? schedule.nextAfter(now) : null;
       if (await moveJobToZone(this.app.db, job, zone, next)) {
         moved += 1;
-        this.app.logger.info({ jobId: job.id, from: job.time_zone, to: zone, nextRunAt: next?.toISOString() }, 'job schedule moved to the provider time zone');
+        this.app.logger.info(
+          { jobId: job.id, from: job.time_zone, to: zone, nextRunAt: next?.toISOString() },
+          'job schedule moved to the provider time zone',
+        );
       }
     }
     return moved;
@@ -181,16 +268,31 @@ export class JobRunner {
   async #recordMissed(job: JobRow, late: Date[], now: Date): Promise<void> {
     const shown = late.slice(-MAX_MISSED_ROWS);
     for (const [i, at] of shown.entries()) {
-      const more = i === shown.length - 1 && late.length > shown.length ? ` (${late.length - shown.length} earlier occurrences were missed too)` : '';
+      const more =
+        i === shown.length - 1 && late.length > shown.length ? ` (${late.length - shown.length} earlier occurrences were missed too)` : '';
       const message = `The run scheduled for ${at.toISOString()} was missed: no Tenantry process was running the scheduler then${more}.`;
       await this.#insertFinished(job.id, at, 'Missed', 'JB02', 'Warning', message, now);
     }
   }
 
   async #queueScheduled(job: JobRow, at: Date, now: Date): Promise<void> {
-    const waiting = await this.app.db.selectFrom('job_runs').select('id').where('job_id', '=', job.id).where('status', '=', 'Queued').where('dry_run', '=', false).executeTakeFirst();
+    const waiting = await this.app.db
+      .selectFrom('job_runs')
+      .select('id')
+      .where('job_id', '=', job.id)
+      .where('status', '=', 'Queued')
+      .where('dry_run', '=', false)
+      .executeTakeFirst();
     if (waiting) {
-      await this.#insertFinished(job.id, at, 'Skipped', 'JB04', 'Warning', `The run scheduled for ${at.toISOString()} was skipped: run ${waiting.id} of this job was still waiting to start.`, now);
+      await this.#insertFinished(
+        job.id,
+        at,
+        'Skipped',
+        'JB04',
+        'Warning',
+        `The run scheduled for ${at.toISOString()} was skipped: run ${waiting.id} of this job was still waiting to start.`,
+        now,
+      );
       return;
     }
     await this.app.db
@@ -200,10 +302,28 @@ export class JobRunner {
       .execute();
   }
 
-  async #insertFinished(jobId: number, at: Date, status: 'Missed' | 'Skipped', code: string, level: 'Warning', message: string, now: Date): Promise<void> {
+  async #insertFinished(
+    jobId: number,
+    at: Date,
+    status: 'Missed' | 'Skipped',
+    code: string,
+    level: 'Warning',
+    message: string,
+    now: Date,
+  ): Promise<void> {
     const run = await this.app.db
       .insertInto('job_runs')
-      .values({ job_id: jobId, status, trigger: 'schedule', scheduled_for: at, requested_by: 'schedule', finished_at: now, warning_count: 1, message, changes: '[]' })
+      .values({
+        job_id: jobId,
+        status,
+        trigger: 'schedule',
+        scheduled_for: at,
+        requested_by: 'schedule',
+        finished_at: now,
+        warning_count: 1,
+        message,
+        changes: '[]',
+      })
       .onConflict((oc) => oc.columns(['job_id', 'scheduled_for']).where('scheduled_for', 'is not', null).doNothing())
       .returning('id')
       .executeTakeFirst();
@@ -222,7 +342,16 @@ export class JobRunner {
           .where((eb) =>
             eb.or([
               eb('r.dry_run', '=', true),
-              eb.not(eb.exists(eb.selectFrom('job_runs as x').select('x.id').whereRef('x.job_id', '=', 'r.job_id').where('x.status', '=', 'Running').where('x.dry_run', '=', false))),
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('job_runs as x')
+                    .select('x.id')
+                    .whereRef('x.job_id', '=', 'r.job_id')
+                    .where('x.status', '=', 'Running')
+                    .where('x.dry_run', '=', false),
+                ),
+              ),
             ]),
           )
           .orderBy('r.id')
@@ -246,17 +375,23 @@ export class JobRunner {
   }
 
   /** Executes a claimed run to its end and records status, counts and the diff. */
-  async execute(run: RunRow): Promise<RunRow> {
+  async execute(run: RunRow, approval?: { changes: SyncChange[]; by: string }): Promise<RunRow> {
     const { db, logger } = this.app;
     const job = await selectJob(db, run.job_id);
     const task = job ? this.env.registry.get(job.task as never) : undefined;
     const writer = new RunLogWriter(db, run.id, job?.log_level ?? 'Verbose');
+    this.#executing.add(run.id);
     const heartbeat = setInterval(() => {
-      db.updateTable('job_runs').set({ heartbeat_at: new Date() }).where('id', '=', run.id).where('status', '=', 'Running').execute()
+      db.updateTable('job_runs')
+        .set({ heartbeat_at: new Date() })
+        .where('id', '=', run.id)
+        .where('status', '=', 'Running')
+        .execute()
         .catch((e: unknown) => logger.warn({ runId: run.id, err: (e as Error).message }, 'job heartbeat failed'));
     }, this.#opts.heartbeatMs);
     heartbeat.unref();
     let outcome: TaskOutcome | undefined;
+    if (approval) writer.write('JB06', 'Info', `The diff of ${approval.changes.length} changes was approved by ${approval.by}.`);
     logger.info({ jobId: run.job_id, runId: run.id, dryRun: run.dry_run }, 'job run started');
     try {
       if (!job || !task) throw new Error(job ? `unknown task '${job.task}'` : 'the job was deleted');
@@ -269,43 +404,63 @@ export class JobRunner {
         now: new Date(),
         jobId: job.id,
         runId: run.id,
+        ...(approval ? { approved: approval.changes } : {}),
       });
     } catch (e) {
       writer.write('JB01', 'Error', `The run stopped with an unexpected error: ${(e as Error).message}`);
       logger.error({ jobId: run.job_id, runId: run.id, err: (e as Error).message }, 'job run failed');
     } finally {
       clearInterval(heartbeat);
+      this.#executing.delete(run.id);
     }
     try {
       await writer.flush();
     } catch (e) {
       logger.error({ runId: run.id, err: (e as Error).message }, 'could not write the job run log');
     }
-    const status = !outcome || outcome.aborted ? 'Failed' : completedStatus(writer.counts);
+    const status = !outcome || outcome.aborted ? 'Failed' : outcome.awaitingApproval ? 'AwaitingApproval' : completedStatus(writer.counts);
     const finished = await db
       .updateTable('job_runs')
-      .set({
+      .set((eb) => ({
         status,
-        finished_at: new Date(),
-        error_count: writer.counts.error,
-        warning_count: writer.counts.warning,
-        info_count: writer.counts.info,
-        verbose_count: writer.counts.verbose,
+        finished_at: status === 'AwaitingApproval' ? null : new Date(),
+        // Added to what the run logged before an approval, so the counts cover its whole log.
+        error_count: eb('error_count', '+', writer.counts.error),
+        warning_count: eb('warning_count', '+', writer.counts.warning),
+        info_count: eb('info_count', '+', writer.counts.info),
+        verbose_count: eb('verbose_count', '+', writer.counts.verbose),
         changed_count: outcome?.changes.length ?? 0,
         changes: JSON.stringify(outcome?.changes ?? []),
         message: outcome?.message ?? 'The run stopped with an unexpected error.',
-      })
+      }))
       .where('id', '=', run.id)
       .where('status', '=', 'Running')
       .returningAll()
       .executeTakeFirst();
     logger.info({ jobId: run.job_id, runId: run.id, status }, 'job run ended');
+    jobRuns.inc({ task: job?.task ?? 'deleted', status });
+    if (status === 'Failed')
+      await this.#mailFailure(run, job?.label ?? `job ${run.job_id}`, outcome?.message ?? 'The run stopped with an unexpected error.');
     // Undefined when the run was reaped meanwhile (this process stalled past its lease).
     return finished ?? (await db.selectFrom('job_runs').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow());
   }
 
+  /** TENANTRY_JOB_FAILURE_MAIL_TO is told of every failed run (mail failures never fail the run). */
+  async #mailFailure(run: RunRow, label: string, message: string): Promise<void> {
+    for (const to of this.app.config.jobFailureMailTo) {
+      await queueMail(this.app.db, {
+        kind: 'job-failure',
+        to,
+        subject: `Tenantry job failed: ${label}`,
+        text: `The run ${run.id} of job "${label}" (id ${run.job_id}) failed: ${message}\n\nRead its log with: tenantry jobs log ${run.id} --sort level`,
+      }).catch((e: unknown) => this.app.logger.error({ runId: run.id, err: (e as Error).message }, 'could not queue the job failure mail'));
+    }
+  }
+
   #track(p: Promise<unknown>): void {
-    const tracked = p.catch((e: unknown) => this.app.logger.error({ err: (e as Error).message }, 'job run crashed')).finally(() => this.#inFlight.delete(tracked));
+    const tracked = p
+      .catch((e: unknown) => this.app.logger.error({ err: (e as Error).message }, 'job run crashed'))
+      .finally(() => this.#inFlight.delete(tracked));
     this.#inFlight.add(tracked);
   }
 }

@@ -13,9 +13,15 @@ export interface SchedulerOptions extends RunnerOptions {
  * The job scheduler as a background service of `tenantry start` (and `tenantry jobs worker`):
  * every process may run one; the database decides which fires each occurrence.
  */
-export async function startJobScheduler(ctx: AppContext, opts: SchedulerOptions = {}): Promise<{ runner: JobRunner; stop(): Promise<void> }> {
+export async function startJobScheduler(
+  ctx: AppContext,
+  opts: SchedulerOptions = {},
+): Promise<{ runner: JobRunner; stop(): Promise<void> }> {
   const env = await jobsEnv(ctx, opts.registry);
-  const runner = new JobRunner(ctx, env, opts);
+  // A run whose process stops renewing its lease for this long is marked Failed by another process.
+  const leaseSeconds = jobsLeaseSeconds(process.env.TENANTRY_JOBS_LEASE_SECONDS);
+  const lease = leaseSeconds ? { leaseMs: leaseSeconds * 1000, heartbeatMs: (leaseSeconds * 1000) / 6 } : {};
+  const runner = new JobRunner(ctx, env, { ...lease, ...opts });
   const pollMs = opts.pollMs ?? (Number(process.env.TENANTRY_JOBS_POLL_MS) || 5_000);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -40,4 +46,12 @@ export async function startJobScheduler(ctx: AppContext, opts: SchedulerOptions 
       await runner.drain();
     },
   };
+}
+
+/** TENANTRY_JOBS_LEASE_SECONDS: a positive number of seconds, or unset for the runner's default. */
+function jobsLeaseSeconds(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d{1,6}$/.test(raw) || Number(raw) < 1)
+    throw new Error(`TENANTRY_JOBS_LEASE_SECONDS must be a whole number of seconds, at least 1, got "${raw}"`);
+  return Number(raw);
 }

@@ -127,3 +127,15 @@ export const jobsMigration: Migration = {
     `.execute(db);
   },
 };
+
+/** Issue 11 §7: a PSA run with RequireApproval stops at AwaitingApproval; a rejected one ends Rejected. */
+export const jobRunApprovalMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await sql`
+      alter table job_runs drop constraint job_runs_status_check;
+      alter table job_runs add constraint job_runs_status_check check (status in (
+        'Queued', 'Running', 'Succeeded', 'CompletedWithWarnings', 'CompletedWithErrors', 'Failed', 'Missed', 'Skipped', 'AwaitingApproval', 'Rejected'));
+      create index job_runs_awaiting on job_runs (job_id) where status = 'AwaitingApproval';
+    `.execute(db);
+  },
+};

@@ -14,7 +14,14 @@ export function activeUserServices(db: Executor, customerId: number) {
 }
 
 export function activeUsers(db: Executor, customerId: number) {
-  return db.selectFrom('users').select('id').where('customer_id', '=', customerId).where('deleted_at', 'is', null).where('status', '<>', 'NotProvisioned').orderBy('id').execute();
+  return db
+    .selectFrom('users')
+    .select('id')
+    .where('customer_id', '=', customerId)
+    .where('deleted_at', 'is', null)
+    .where('status', '<>', 'NotProvisioned')
+    .orderBy('id')
+    .execute();
 }
 
 export function usersOf(db: Executor, customerId: number) {
@@ -22,7 +29,13 @@ export function usersOf(db: Executor, customerId: number) {
 }
 
 export function activeCustomerServices(db: Executor, customerId: number) {
-  return db.selectFrom('customer_services').select('id').where('customer_id', '=', customerId).where('status', '<>', 'NotProvisioned').orderBy('id').execute();
+  return db
+    .selectFrom('customer_services')
+    .select('id')
+    .where('customer_id', '=', customerId)
+    .where('status', '<>', 'NotProvisioned')
+    .orderBy('id')
+    .execute();
 }
 
 export function activeServicesOfUser(db: Executor, userId: number) {

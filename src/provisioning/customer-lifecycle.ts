@@ -27,14 +27,23 @@ function assertMayChange(caller: Caller, customer: Customer): void {
  * `customer_deprovisioned` and a `user_service_removed` per user service, in the same transaction.
  * Returns undefined when the customer is already not provisioned.
  */
-export async function deprovisionCustomer(tx: Tx, caller: Caller, ref: CustomerRef): Promise<{ customer: Customer; requestId: number | undefined }> {
+export async function deprovisionCustomer(
+  tx: Tx,
+  caller: Caller,
+  ref: CustomerRef,
+): Promise<{ customer: Customer; requestId: number | undefined }> {
   const customer = await getCustomer(tx, caller, ref);
   assertMayChange(caller, customer);
   if (customer.status === 'NotProvisioned') return { customer, requestId: undefined };
   const userServices = await activeUserServices(tx, customer.id);
   await recordUserServicesRemoved(tx, caller, customer.id, userServices);
   await recordServiceChange(tx, caller, { action: 'customer_deprovisioned', customerId: customer.id, quantity: '0' });
-  const requestId = await createRequest(tx, caller, { entity: 'customer', entityId: customer.id, customerId: customer.id, action: 'deprovision' });
+  const requestId = await createRequest(tx, caller, {
+    entity: 'customer',
+    entityId: customer.id,
+    customerId: customer.id,
+    action: 'deprovision',
+  });
   const child = (entity: 'user_service' | 'user' | 'customer_service', entityId: number, sequence: number) =>
     createRequest(tx, caller, { entity, entityId, customerId: customer.id, action: 'deprovision', parentId: requestId, sequence });
   for (const us of userServices) await child('user_service', us.id, REMOVAL_ORDER.userService);
@@ -48,14 +57,31 @@ export async function deprovisionCustomer(tx: Tx, caller: Caller, ref: CustomerR
  * users. Services stay de-provisioned until they are provisioned again (each is a billable change
  * of its own). Returns undefined when the customer is already provisioned.
  */
-export async function reprovisionCustomer(tx: Tx, caller: Caller, ref: CustomerRef): Promise<{ customer: Customer; requestId: number | undefined }> {
+export async function reprovisionCustomer(
+  tx: Tx,
+  caller: Caller,
+  ref: CustomerRef,
+): Promise<{ customer: Customer; requestId: number | undefined }> {
   const customer = await getCustomer(tx, caller, ref);
   assertMayChange(caller, customer);
   if (customer.status !== 'NotProvisioned' && customer.status !== 'Failed') return { customer, requestId: undefined };
-  if (customer.status === 'NotProvisioned') await recordServiceChange(tx, caller, { action: 'customer_reprovisioned', customerId: customer.id, quantity: '1' });
-  const requestId = await createRequest(tx, caller, { entity: 'customer', entityId: customer.id, customerId: customer.id, action: 'provision' });
+  if (customer.status === 'NotProvisioned')
+    await recordServiceChange(tx, caller, { action: 'customer_reprovisioned', customerId: customer.id, quantity: '1' });
+  const requestId = await createRequest(tx, caller, {
+    entity: 'customer',
+    entityId: customer.id,
+    customerId: customer.id,
+    action: 'provision',
+  });
   for (const u of await usersOf(tx, customer.id)) {
-    await createRequest(tx, caller, { entity: 'user', entityId: u.id, customerId: customer.id, action: 'provision', parentId: requestId, sequence: 1 });
+    await createRequest(tx, caller, {
+      entity: 'user',
+      entityId: u.id,
+      customerId: customer.id,
+      action: 'provision',
+      parentId: requestId,
+      sequence: 1,
+    });
   }
   return { customer: await getCustomer(tx, caller, { id: customer.id }), requestId };
 }

@@ -46,7 +46,14 @@ export interface ServiceDriver {
  * Points a catalog service at a provisioning driver. The config is validated by building the
  * driver, then stored with its secrets sealed.
  */
-export async function setServiceDriver(tx: Tx, caller: Caller, box: SecretBox, ref: NamedRef, driver: string, config: Record<string, unknown>): Promise<ServiceDriver> {
+export async function setServiceDriver(
+  tx: Tx,
+  caller: Caller,
+  box: SecretBox,
+  ref: NamedRef,
+  driver: string,
+  config: Record<string, unknown>,
+): Promise<ServiceDriver> {
   requirePermission(caller, 'Manage Catalog');
   if (!isDriverName(driver)) throw new DomainError('ValidationError', `Unknown provisioning driver '${driver}'.`, { driver });
   const service = await getService(tx, ref);
@@ -57,7 +64,11 @@ export async function setServiceDriver(tx: Tx, caller: Caller, box: SecretBox, r
     throw e;
   }
   const stored = sealDriverConfig(box, driver, config);
-  await tx.updateTable('services').set({ driver, driver_config: JSON.stringify(stored) }).where('id', '=', service.id).execute();
+  await tx
+    .updateTable('services')
+    .set({ driver, driver_config: JSON.stringify(stored) })
+    .where('id', '=', service.id)
+    .execute();
   return { service: service.code, driver, config: redactDriverConfig(driver, stored) };
 }
 

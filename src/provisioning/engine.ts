@@ -1,36 +1,49 @@
 /**
- * The provisioning engine: moves requests through their lifecycle on queue workers.
+ * The provisioning engine: moves requests through their lifecycle on workers.
  *
- * A job only says "look at request N". Under a row lock the engine decides what the request needs
- * next: run its own driver work (under a lease, outside any transaction), release its next group
- * of children, or finish it. Provision/update requests do their own work before their children;
- * de-provision/delete requests after them (dependants go first).
+ * The requests table is the queue. A request with a step to take is woken (`wake_at`); a worker
+ * claims woken rows, several per round trip (`FOR UPDATE SKIP LOCKED`), each under a lease, and
+ * decides what the request needs next: run its own driver work (the lease renewed while it runs,
+ * outside any transaction), release its next group of children, or finish it. Each step's outcome
+ * (status, entity status, log, times, children released, dependants woken) is one statement.
+ * Provision/update requests do their own work before their children; de-provision/delete requests
+ * after them (dependants go first). A trigger NOTIFYs the workers of every wake.
  *
- * Safety: the decision is taken under `SELECT … FOR UPDATE`, so two workers never decide for one
- * request at once, and driver work needs a lease (renewed while it runs) that only one worker can
- * hold. A killed worker stops renewing; the reaper re-queues the request once the lease expires and
- * the next attempt runs the driver again (drivers are idempotent, so nothing is done twice).
+ * Safety: every step, a parent's as well as a driver's, runs under a lease that only one claim can
+ * hold, and its outcome is written only while that claim holds. A killed worker stops renewing; the
+ * reaper wakes the request once the lease has lapsed and the next claim runs the step again
+ * (drivers are idempotent, so nothing is done twice).
  */
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import os from 'node:os';
-import { inTransaction, type Tx } from '../core/db/database.js';
-import { Queue } from '../core/queue.js';
+import { engineOptionsFromEnv } from '../core/config.js';
+import { openRelaxedPool, type DB } from '../core/db/database.js';
 import type { AppContext } from '../core/context.js';
 import type { ProvisioningStatus } from '../core/statuses.js';
 import { createDriver } from './drivers/registry.js';
 import { TransientDriverError, type ProvisioningDriver } from './drivers/driver.js';
 import { DriverConfigError } from './drivers/config.js';
 import { openDriverConfig } from './driver-config.js';
-import { setEntityStatus } from './entity-status.queries.js';
+import { driverDuration, secondsSince } from '../observability/metrics.js';
 import {
-  appendLog, appendTimes, childStates, dropLease, endRequest, expiredLeases, findBlocker, findWaiters,
-  isRemoval, leaseExpired, lockRequest, markStarted, releaseChildren, renewLease, setOwnDone, staleRequested, takeLease,
-  type EngineRequest, type LogLine, type StepTime,
+  appendLog,
+  claimRequests,
+  expireLeasesOf,
+  isRemoval,
+  renewLease,
+  wakeLapsedLeases,
+  writeStep,
+  stepStates,
+  type ClaimedRequest,
+  type EngineRequest,
+  type StepState,
+  type LogLine,
+  type StepTime,
+  type StepWrite,
 } from './engine.queries.js';
-import { enqueueRequest, PROVISIONING_QUEUE, type RequestJob } from './request-queue.js';
 import { RequestLog } from './request-log.js';
 import { isBatch, openSecrets, useRequestSecretBox } from './requests.js';
+import { WAKE_CHANNEL } from './schema.js';
 import { buildWork, targetKey, WorkBuildError, type DriverTarget } from './task.js';
 import { expireApprovals } from '../approvals/expire-approvals.js';
 
@@ -57,79 +70,66 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   pollingIntervalSeconds: 2,
 };
 
-const ENV_OPTIONS: Record<string, keyof EngineOptions> = {
-  TENANTRY_PROVISIONING_CONCURRENCY: 'concurrency',
-  TENANTRY_PROVISIONING_LEASE_SECONDS: 'leaseSeconds',
-  TENANTRY_PROVISIONING_MAX_ATTEMPTS: 'maxAttempts',
-  TENANTRY_PROVISIONING_BACKOFF_SECONDS: 'backoffSeconds',
-  TENANTRY_PROVISIONING_BACKOFF_MAX_SECONDS: 'backoffMaxSeconds',
-  TENANTRY_PROVISIONING_POLL_SECONDS: 'pollingIntervalSeconds',
-};
-
-/** Engine tuning from TENANTRY_PROVISIONING_* variables (positive numbers). */
-export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<EngineOptions> {
-  const options: Partial<EngineOptions> = {};
-  for (const [name, key] of Object.entries(ENV_OPTIONS)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
-    options[key] = value;
-  }
-  return options;
-}
-
 const DONE: ProvisioningStatus[] = ['Provisioned', 'NotProvisioned'];
-const TERMINAL: ProvisioningStatus[] = ['Provisioned', 'NotProvisioned', 'Failed'];
-const WAKE_LIMIT = 1000;
 
-interface Claim {
-  request: EngineRequest;
-  attempt: number;
-}
+/** A claimed request with what its step depends on. */
+type Step = ClaimedRequest & StepState;
 
 type Outcome = { kind: 'done' } | { kind: 'retry'; error: string } | { kind: 'failed'; error: string };
 
 export class ProvisioningEngine {
   readonly workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly drivers = new Map<string, ProvisioningDriver>();
-  private reaper: NodeJS.Timeout | undefined;
-  private queue: Queue | undefined;
   private readonly running = new Set<Promise<unknown>>();
+  private db!: DB;
+  private closePool: () => Promise<void> = async () => {};
+  private unlisten: (() => Promise<void>) | undefined;
+  private reaper: NodeJS.Timeout | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private claims = 0;
+  private busy = 0;
+  private claiming = false;
+  private pokedWhileClaiming = false;
+  private stopping = false;
 
   constructor(
     private readonly ctx: AppContext,
     readonly options: EngineOptions,
   ) {}
 
-  /** Starts workers on the provisioning queue and the lease reaper. */
+  /** Claims woken requests on notifications (polling as the fallback) and starts the lease reaper. */
   async start(): Promise<void> {
     useRequestSecretBox(this.ctx.secrets);
-    this.queue = await Queue.start(this.ctx.database, { logger: this.ctx.logger, pollingIntervalSeconds: this.options.pollingIntervalSeconds });
-    await this.queue.ensureQueue(PROVISIONING_QUEUE);
-    await this.queue.work<RequestJob>(PROVISIONING_QUEUE.name, { concurrency: this.options.concurrency }, (job) => this.track(this.handle(job.data.requestId)));
+    const pool = openRelaxedPool(this.ctx.database, this.options.concurrency + 2);
+    this.db = pool.db;
+    this.closePool = pool.close;
+    this.unlisten = await this.ctx.database.raw.listen(WAKE_CHANNEL, () => this.poke());
+    this.poller = setInterval(() => this.poke(), Math.max(100, this.options.pollingIntervalSeconds * 1000));
     const every = Math.max(250, (this.options.leaseSeconds * 1000) / 2);
     this.reaper = setInterval(() => void this.track(this.reap()), every);
     void this.track(this.reap());
+    this.poke();
     this.ctx.logger.info({ worker: this.workerId, concurrency: this.options.concurrency }, 'provisioning workers started');
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.reaper);
-    await this.queue?.stop();
-    await Promise.allSettled([...this.running]);
+    clearInterval(this.poller);
+    await this.unlisten?.().catch((e) => this.ctx.logger.warn({ err: e }, 'provisioning: unlisten failed'));
+    this.unlisten = undefined;
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
     for (const driver of this.drivers.values()) await driver.close?.().catch(() => undefined);
     this.drivers.clear();
+    await this.closePool();
   }
 
   /**
-   * On a PostgreSQL server the engine's own transactions commit without waiting for the WAL
-   * flush: a killed worker loses nothing (the server keeps its commits), and after a server crash
-   * a lost step is repeated (pg-boss re-delivers the job when it expires; drivers are idempotent).
-   * Embedded PGlite dies with its process, so there every commit is flushed.
+   * Ends this worker's leases at once (a shutdown whose grace period ran out): the next start,
+   * or another worker, runs those requests again without waiting for the lease to lapse.
    */
-  private async relaxCommit(tx: Tx): Promise<void> {
-    if (this.ctx.database.engine === 'postgres') await sql`set local synchronous_commit = off`.execute(tx);
+  async releaseLeases(): Promise<void> {
+    await expireLeasesOf(this.ctx.db, this.workerId);
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -138,104 +138,170 @@ export class ProvisioningEngine {
     return p;
   }
 
-  /** Moves one request forward; exported for tests and the CLI's synchronous paths. */
-  async handle(requestId: number): Promise<void> {
-    const claim = await inTransaction(this.ctx.db, async (tx) => {
-      await this.relaxCommit(tx);
-      return this.advance(tx, requestId);
-    });
-    if (claim) await this.runOwnWork(claim);
+  /** Something was woken (or a step ended): claim into the free slots; one claim statement at a time per process. */
+  private poke(): void {
+    if (this.stopping) return;
+    if (this.claiming) {
+      this.pokedWhileClaiming = true;
+      return;
+    }
+    this.claiming = true;
+    void this.track(this.fill()).finally(() => (this.claiming = false));
   }
 
-  private async advance(tx: Tx, id: number): Promise<Claim | undefined> {
-    const r = await lockRequest(tx, id);
-    if (!r || TERMINAL.includes(r.status) || r.status === 'Pending') return undefined;
-    const expired = leaseExpired(r, new Date());
-    // A live lease: its holder finishes the work and moves the request on itself.
-    if (r.lease_until !== null && !expired) return undefined;
-    // An earlier tree is still changing this entity or one it depends on; its end wakes us.
-    if ((await findBlocker(tx, r)) !== undefined) return undefined;
-    const notes = new Notes(r.id);
-    if (expired) {
-      notes.log('warning', `Worker ${r.lease_owner} stopped renewing its lease; running the request again`);
-      await dropLease(tx, r.id);
+  private async fill(): Promise<void> {
+    try {
+      do {
+        this.pokedWhileClaiming = false;
+        for (;;) {
+          const free = this.options.concurrency - this.busy;
+          if (free <= 0 || this.stopping) return;
+          const claimed = await claimRequests(this.db, this.nextToken(), this.options.leaseSeconds, free);
+          this.busy += claimed.length;
+          const states = await stepStates(
+            this.db,
+            claimed.map((r) => r.id),
+          ).catch((e: unknown) => {
+            // The claims lapse and the reaper wakes them again.
+            this.busy -= claimed.length;
+            throw e;
+          });
+          for (const r of claimed) {
+            void this.track(this.step({ ...r, ...states.get(r.id)! })).finally(() => {
+              this.busy--;
+              this.poke();
+            });
+          }
+          if (claimed.length < free) break;
+        }
+      } while (this.pokedWhileClaiming);
+    } catch (e) {
+      if (!this.stopping) this.ctx.logger.warn({ err: e }, 'provisioning: claiming requests failed');
     }
-    const claim = await this.progress(tx, { ...r, lease_owner: null, lease_until: null }, notes);
-    await notes.flush(tx);
-    return claim;
   }
 
-  private async progress(tx: Tx, r: EngineRequest, notes: Notes): Promise<Claim | undefined> {
-    const children = await childStates(tx, r.id);
-    const childrenFirst = isRemoval(r.action);
-    const ownPending = !isBatch(r.desired) && !r.own_done;
-    if (ownPending && (!childrenFirst || children.every((c) => DONE.includes(c.status)))) return this.claim(tx, r, notes);
-    const failed = children.find((c) => c.status === 'Failed');
-    if (failed) {
-      await this.fail(tx, r, `Child request ${failed.id} failed: ${failed.error ?? 'unknown error'}`, notes);
-      return undefined;
+  /** One claim statement's token; every request it claims carries it as its lease owner. */
+  private nextToken(): string {
+    return `${this.workerId}/${++this.claims}`;
+  }
+
+  /** Takes one step of a claimed request; errors are logged, and the lease brings the request back. */
+  private async step(r: Step): Promise<void> {
+    try {
+      const notes = new Notes();
+      if (r.lapsed_owner !== null)
+        notes.log('warning', `Worker ${workerOf(r.lapsed_owner)} stopped renewing its lease; running the request again`);
+      // An earlier tree is still changing this entity or one it depends on; its end wakes us.
+      if (r.blocker !== null) return void (await this.write(r, { lines: notes.lines, times: [] }));
+      const ownPending = !isBatch(r.desired) && !r.own_done;
+      if (ownPending && (!isRemoval(r.action) || r.children.every((c) => DONE.includes(c.status)))) {
+        await this.runOwnWork(r, notes);
+        return;
+      }
+      await this.write(r, this.progress(r, notes));
+    } catch (e) {
+      this.ctx.logger.warn({ err: e, request: r.id }, 'provisioning: a step failed; the request runs again when its lease lapses');
     }
-    const open = children.filter((c) => !DONE.includes(c.status));
-    if (open.length === 0) {
-      await this.complete(tx, r, notes);
-      return undefined;
-    }
-    if (r.status === 'Requested') {
-      await markStarted(tx, r.id);
-      await this.started(tx, r, notes);
-    }
+  }
+
+  /** Writes a step's outcome while our claim holds; false when the claim had passed to another worker. */
+  private write(r: EngineRequest, w: StepWrite): Promise<boolean> {
+    return writeStep(this.db, r, r.lease_owner!, w);
+  }
+
+  /** The request's own work is done (or it has none): release its next children, or end it. */
+  private progress(r: Step, notes: Notes, extra: Partial<StepWrite> = {}): StepWrite {
+    const failed = r.children.find((c) => c.status === 'Failed');
+    if (failed) return this.fail(r, `Child request ${failed.id} failed: ${failed.error ?? 'unknown error'}`, notes, extra);
+    const open = r.children.filter((c) => !DONE.includes(c.status));
+    if (open.length === 0) return this.complete(r, notes, extra);
     const next = Math.min(...open.map((c) => c.sequence));
-    const released = await releaseChildren(tx, open.filter((c) => c.sequence === next && c.status === 'Pending').map((c) => c.id));
-    for (const child of released) {
-      await setEntityStatus(tx, child.entity, child.entity_id, 'Requested', { action: child.action });
-      await enqueueRequest(tx, child.id);
-    }
-    return undefined;
+    const release = open.filter((c) => c.sequence === next && c.status === 'Pending');
+    return { ...extra, ...(r.status === 'Requested' ? this.started(r, notes) : {}), release, lines: notes.lines, times: notes.times };
   }
 
-  /** First pickup: the entity shows InProgress, and the time spent waiting in the queue is recorded. */
-  private async started(tx: Tx, r: EngineRequest, notes: Notes): Promise<void> {
-    if (!isBatch(r.desired)) await setEntityStatus(tx, r.entity, r.entity_id, 'InProgress', { action: r.action });
+  /** First pickup: the request and its entity show InProgress, and the time spent waiting in the queue is recorded. */
+  private started(r: EngineRequest, notes: Notes): Partial<StepWrite> {
     notes.time({ step: 'queued', startedAt: r.created_at, durationMs: Date.now() - r.created_at.getTime() });
+    return {
+      status: 'InProgress',
+      started: true,
+      ...(isBatch(r.desired) ? {} : { entityStatus: { status: 'InProgress' as const } }),
+    };
   }
 
-  private async claim(tx: Tx, r: EngineRequest, notes: Notes): Promise<Claim> {
+  private async runOwnWork(r: Step, notes: Notes): Promise<void> {
     const attempt = r.attempts + 1;
-    await takeLease(tx, r.id, this.workerId, this.options.leaseSeconds, attempt);
-    if (r.status === 'Requested') await this.started(tx, r, notes);
     notes.log('verbose', `Attempt ${attempt} of ${this.options.maxAttempts} on worker ${this.workerId}`);
-    return { request: r, attempt };
-  }
-
-  private async runOwnWork(claim: Claim): Promise<void> {
+    const claimed = await this.write(r, {
+      ...(r.status === 'Requested' ? this.started(r, notes) : {}),
+      attempts: attempt,
+      keepLease: true,
+      lines: notes.lines,
+      times: notes.times,
+    });
+    if (!claimed) return;
     const log = new RequestLog();
-    const r = claim.request;
-    const heartbeat = setInterval(() => {
-      void renewLease(this.ctx.db, r.id, this.workerId, this.options.leaseSeconds).catch((e) => this.ctx.logger.warn({ err: e, request: r.id }, 'lease renewal failed'));
-    }, (this.options.leaseSeconds * 1000) / 3);
+    const token = r.lease_owner!;
+    const heartbeat = setInterval(
+      () => {
+        void renewLease(this.db, r.id, token, this.options.leaseSeconds).catch((e) =>
+          this.ctx.logger.warn({ err: e, request: r.id }, 'lease renewal failed'),
+        );
+      },
+      (this.options.leaseSeconds * 1000) / 3,
+    );
     let outcome: Outcome;
     try {
-      outcome = await log.step('driver', () => this.runDrivers(r, claim.attempt, log));
+      outcome = await log.step('driver', () => this.runDrivers(r, attempt, log));
     } catch (e) {
-      outcome = this.classify(e, claim.attempt);
+      outcome = this.classify(e, attempt);
     } finally {
       clearInterval(heartbeat);
     }
-    await inTransaction(this.ctx.db, async (tx) => {
-      await this.relaxCommit(tx);
-      const notes = new Notes(claim.request.id, log);
-      await this.finishOwnWork(tx, claim, outcome, notes);
-      await notes.flush(tx);
-    });
+    const after = new Notes(log);
+    const written = await this.write(r, this.afterOwnWork({ ...r, status: 'InProgress', attempts: attempt }, attempt, outcome, after));
+    if (!written) {
+      // Our lease lapsed and another worker took over: its attempt decides the outcome.
+      await appendLog(this.db, r.id, [
+        {
+          at: new Date(),
+          level: 'warning',
+          message: `Attempt ${attempt} finished after its lease had passed to another worker; its result is ignored`,
+        },
+      ]);
+    }
+  }
+
+  private afterOwnWork(r: Step, attempt: number, outcome: Outcome, notes: Notes): StepWrite {
+    if (outcome.kind === 'done') return this.progress({ ...r, own_done: true }, notes, { ownDone: true });
+    if (outcome.kind === 'retry') {
+      const delay = Math.min(this.options.backoffMaxSeconds, this.options.backoffSeconds * 2 ** (attempt - 1));
+      notes.log('warning', `Attempt ${attempt} failed: ${outcome.error}; retrying in ${delay} s`);
+      return { wakeInSeconds: delay, lines: notes.lines, times: notes.times };
+    }
+    return this.fail(r, outcome.error, notes);
   }
 
   private async runDrivers(r: EngineRequest, attempt: number, log: RequestLog): Promise<Outcome> {
-    const work = await buildWork(this.ctx.db, r, attempt, openSecrets(r.secret));
+    const work = await buildWork(this.db, r, attempt, openSecrets(r.secret));
     if (work.skip) {
       log.info(work.skip);
       return { kind: 'done' };
     }
-    for (const target of work.targets) await this.driverFor(target).run(work.task, log);
+    for (const target of work.targets) {
+      const started = performance.now();
+      try {
+        await this.driverFor(target).run(work.task, log);
+        driverDuration.observe({ driver: target.driver, outcome: 'ok' }, secondsSince(started));
+      } catch (e) {
+        driverDuration.observe(
+          { driver: target.driver, outcome: e instanceof TransientDriverError ? 'retry' : 'failed' },
+          secondsSince(started),
+        );
+        throw e;
+      }
+    }
     return { kind: 'done' };
   }
 
@@ -257,81 +323,62 @@ export class ProvisioningEngine {
     return driver;
   }
 
-  private async finishOwnWork(tx: Tx, claim: Claim, outcome: Outcome, notes: Notes): Promise<void> {
-    const r = await lockRequest(tx, claim.request.id);
-    if (!r) return;
-    if (r.lease_owner !== this.workerId || r.attempts !== claim.attempt) {
-      // Our lease expired and another worker took over: its attempt decides the outcome.
-      notes.log('warning', `Attempt ${claim.attempt} finished after its lease had passed to another worker; its result is ignored`);
-      notes.dropTimes();
-      return;
-    }
-    if (outcome.kind === 'done') {
-      await setOwnDone(tx, r.id);
-      await this.progress(tx, { ...r, own_done: true }, notes);
-      return;
-    }
-    if (outcome.kind === 'retry') {
-      const delay = Math.min(this.options.backoffMaxSeconds, this.options.backoffSeconds * 2 ** (claim.attempt - 1));
-      notes.log('warning', `Attempt ${claim.attempt} failed: ${outcome.error}; retrying in ${delay} s`);
-      await dropLease(tx, r.id);
-      await enqueueRequest(tx, r.id, delay);
-      return;
-    }
-    await this.fail(tx, r, outcome.error, notes);
-  }
-
-  private async fail(tx: Tx, r: EngineRequest, error: string, notes: Notes): Promise<void> {
-    await endRequest(tx, r.id, { status: 'Failed', error });
+  /** A finished request lets its parent move on, and the requests of later trees that waited for it. */
+  private fail(r: EngineRequest, error: string, notes: Notes, extra: Partial<StepWrite> = {}): StepWrite {
     notes.log('error', error);
-    if (!isBatch(r.desired)) await setEntityStatus(tx, r.entity, r.entity_id, 'Failed', { action: r.action });
-    await this.wake(tx, r);
+    return {
+      ...extra,
+      status: 'Failed',
+      error,
+      ended: true,
+      ...(isBatch(r.desired) ? {} : { entityStatus: { status: 'Failed' as const } }),
+      wakeDependants: true,
+      lines: notes.lines,
+      times: notes.times,
+    };
   }
 
-  private async complete(tx: Tx, r: EngineRequest, notes: Notes): Promise<void> {
+  private complete(r: EngineRequest, notes: Notes, extra: Partial<StepWrite> = {}): StepWrite {
     const status: ProvisioningStatus = isRemoval(r.action) ? 'NotProvisioned' : 'Provisioned';
-    await endRequest(tx, r.id, { status, error: null });
     notes.log('info', `Request completed: ${status}`);
     notes.time({ step: 'total', startedAt: r.created_at, durationMs: Date.now() - r.created_at.getTime() });
-    // A later request for the same entity already set its status; do not report this one over it.
-    if (!isBatch(r.desired)) {
-      await setEntityStatus(tx, r.entity, r.entity_id, status, { action: r.action, unlessRunning: { key: r.entity_key, exceptId: r.id } });
-    }
-    await this.wake(tx, r);
+    return {
+      ...extra,
+      status,
+      error: null,
+      ended: true,
+      ...(r.status === 'Requested' ? { started: true } : {}),
+      // A later request for the same entity already set its status; do not report this one over it.
+      ...(isBatch(r.desired) ? {} : { entityStatus: { status, unlessRunning: true } }),
+      wakeDependants: true,
+      lines: notes.lines,
+      times: notes.times,
+    };
   }
 
-  /** A finished request lets its parent move on, and the requests of later trees that waited for it. */
-  private async wake(tx: Tx, r: EngineRequest): Promise<void> {
-    if (r.parent_id !== null) await enqueueRequest(tx, r.parent_id);
-    for (const id of await findWaiters(tx, r, WAKE_LIMIT)) await enqueueRequest(tx, id);
-  }
-
-  /** Re-queues requests whose worker stopped renewing its lease, and requests whose wake-up was lost. */
+  /** Wakes requests whose claim lapsed (a killed or hung worker, in any step); sweeps approvals' time limits. */
   private async reap(): Promise<void> {
     try {
       await expireApprovals(this.ctx.db, new Date());
-      const expired = await expiredLeases(this.ctx.db, 100);
-      const stale = await staleRequested(this.ctx.db, this.options.leaseSeconds, 100);
-      if (expired.length === 0 && stale.length === 0) return;
-      await inTransaction(this.ctx.db, async (tx) => {
-        for (const id of new Set([...expired, ...stale])) await enqueueRequest(tx, id);
-      });
-      if (expired.length) this.ctx.logger.info({ requests: expired }, 'provisioning: re-queued requests with expired leases');
+      const lapsed = await wakeLapsedLeases(this.db);
+      if (lapsed.length) this.ctx.logger.info({ requests: lapsed }, 'provisioning: woke requests whose lease lapsed');
     } catch (e) {
       this.ctx.logger.warn({ err: e }, 'provisioning: lease reaper failed');
     }
   }
 }
 
-/** Log lines and step times of one request, written with one insert each when the transaction ends. */
-class Notes {
-  private readonly lines: LogLine[];
-  private times: StepTime[];
+/** The worker of a claim token (`${workerId}/n`). */
+function workerOf(token: string): string {
+  return token.replace(/\/\d+$/, '');
+}
 
-  constructor(
-    private readonly requestId: number,
-    from?: RequestLog,
-  ) {
+/** Log lines and step times of one step, written with its outcome. */
+class Notes {
+  readonly lines: LogLine[];
+  readonly times: StepTime[];
+
+  constructor(from?: RequestLog) {
     this.lines = [...(from?.lines ?? [])];
     this.times = [...(from?.times ?? [])];
   }
@@ -342,15 +389,6 @@ class Notes {
 
   time(t: StepTime): void {
     this.times.push(t);
-  }
-
-  dropTimes(): void {
-    this.times = [];
-  }
-
-  async flush(tx: Tx): Promise<void> {
-    await appendLog(tx, this.requestId, this.lines);
-    await appendTimes(tx, this.requestId, this.times);
   }
 }
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../core/db/database.js';
 import type { ProvisioningStatus } from '../core/statuses.js';
 import type { RequestAction, RequestEntity } from './schema.js';
@@ -29,7 +30,11 @@ export async function dependencyKeys(db: Executor, entity: RequestEntity, entity
     case 'customer_service':
       return [customer, own];
     case 'user_service': {
-      const us = await db.selectFrom('user_services').select(['user_id', 'customer_service_id']).where('id', '=', entityId).executeTakeFirst();
+      const us = await db
+        .selectFrom('user_services')
+        .select(['user_id', 'customer_service_id'])
+        .where('id', '=', entityId)
+        .executeTakeFirst();
       return us ? [customer, entityKey('user', us.user_id), entityKey('customer_service', us.customer_service_id), own] : [customer, own];
     }
     case 'service_instance': {
@@ -51,18 +56,35 @@ export async function setEntityStatus(
   status: ProvisioningStatus,
   opts: { action?: RequestAction; unlessRunning?: { key: string; exceptId: number } } = {},
 ): Promise<void> {
-  let q = db.updateTable(TABLE[entity] as 'customers').set({ status }).where('id', '=', entityId);
+  let q = db
+    .updateTable(TABLE[entity] as 'customers')
+    .set({ status })
+    .where('id', '=', entityId);
   if (opts.action === 'update') q = q.where('status', '<>', 'NotProvisioned');
   const running = opts.unlessRunning;
   if (running) {
     q = q.where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('provisioning_requests').select('id').where('entity_key', '=', running.key).where('status', 'in', RUNNING).where('id', '<>', running.exceptId))),
+      not(
+        exists(
+          selectFrom('provisioning_requests')
+            .select('id')
+            .where('entity_key', '=', running.key)
+            .where('status', 'in', RUNNING)
+            .where('id', '<>', running.exceptId)
+            // A batch borrows its first child's entity key but sets no status: it must not hide the child's.
+            .where(sql<boolean>`coalesce(desired->>'batch', 'false') <> 'true'`),
+        ),
+      ),
     );
   }
   await q.execute();
 }
 
 export async function entityStatus(db: Executor, entity: RequestEntity, entityId: number): Promise<ProvisioningStatus | undefined> {
-  const row = await db.selectFrom(TABLE[entity] as 'customers').select('status').where('id', '=', entityId).executeTakeFirst();
+  const row = await db
+    .selectFrom(TABLE[entity] as 'customers')
+    .select('status')
+    .where('id', '=', entityId)
+    .executeTakeFirst();
   return row?.status;
 }

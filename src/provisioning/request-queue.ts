@@ -1,33 +1,31 @@
-import type { Tx } from '../core/db/database.js';
-import { createQueueMigration, sendInTransaction, type QueueDefinition } from '../core/queue.js';
+import { sql } from 'kysely';
+import type { Executor } from '../core/db/database.js';
+import { createQueueMigration, type QueueDefinition } from '../core/queue.js';
 
 /**
- * One job = "look at request N and move it forward". The requests table is the source of truth;
- * a job carries only the id, so a duplicate or stale job is harmless (the engine re-reads the row).
- * `short` keeps at most one waiting job per request.
+ * The pg-boss queue the engine ran on until migration 0052 made the requests table its queue;
+ * kept because released migration 0008 creates it.
  */
-export const PROVISIONING_QUEUE: QueueDefinition = {
+const PROVISIONING_QUEUE: QueueDefinition = {
   name: 'provisioning',
   policy: 'short',
-  // Engine-level retries (with backoff and log lines) handle driver faults; these cover a handler
-  // that threw on a database error.
   retryLimit: 5,
   retryDelaySeconds: 1,
   retryBackoff: true,
-  // Crash recovery uses the request lease, not pg-boss expiry; this only bounds a hung handler.
   expireInSeconds: 3600,
 };
 
 export const provisioningQueueMigration = createQueueMigration(PROVISIONING_QUEUE);
 
-export interface RequestJob {
-  requestId: number;
-}
-
-/** Queues a look at the request when `tx` commits (outbox). */
-export async function enqueueRequest(tx: Tx, requestId: number, delaySeconds = 0): Promise<void> {
-  await sendInTransaction(tx, PROVISIONING_QUEUE.name, { requestId } satisfies RequestJob, {
-    singletonKey: `request:${requestId}`,
-    startAfterSeconds: delaySeconds,
-  });
+/**
+ * Gives the request a step to take when `tx` commits: a worker claims it (its row is the job, so a
+ * wake exists iff the change that caused it committed). Waking a request that has nothing to do
+ * is harmless: the engine re-reads the row.
+ */
+export async function wakeRequest(tx: Executor, requestId: number): Promise<void> {
+  await tx
+    .updateTable('provisioning_requests')
+    .set({ wake_at: sql<Date>`now()` })
+    .where('id', '=', requestId)
+    .execute();
 }

@@ -2,8 +2,13 @@ import type { Executor } from '../core/db/database.js';
 import { DomainError, must } from '../core/errors.js';
 import type { Caller } from '../tenancy/caller.js';
 import {
-  selectRequestById, selectRequestLog, selectRequestTimes, selectRequestsByParent,
-  type RequestLogRow, type RequestRow, type RequestTimeRow,
+  selectRequestById,
+  selectRequestLog,
+  selectRequestTimes,
+  selectRequestsByParent,
+  type RequestLogRow,
+  type RequestRow,
+  type RequestTimeRow,
 } from './request.queries.js';
 
 export interface RequestView {
@@ -19,7 +24,10 @@ export interface RequestDetail {
 
 /** The request row if it lies in the caller's subtree; another tenant's request is reported exactly like a missing one. */
 export async function requestInScope(db: Executor, caller: Caller, id: number): Promise<RequestRow> {
-  return must(await selectRequestById(db, caller, id).executeTakeFirst(), () => new DomainError('RequestNotFound', `Request '${id}' not found.`, { id }));
+  return must(
+    await selectRequestById(db, caller, id).executeTakeFirst(),
+    () => new DomainError('RequestNotFound', `Request '${id}' not found.`, { id }),
+  );
 }
 
 /** One request in the caller's subtree. */
@@ -29,7 +37,12 @@ export async function viewRequest(db: Executor, caller: Caller, id: number, deta
 }
 
 /** The children of a request, in the order they run. */
-export async function viewChildRequests(db: Executor, caller: Caller, parentId: number, detail: RequestDetail = {}): Promise<RequestView[]> {
+export async function viewChildRequests(
+  db: Executor,
+  caller: Caller,
+  parentId: number,
+  detail: RequestDetail = {},
+): Promise<RequestView[]> {
   await requestInScope(db, caller, parentId);
   return withDetail(db, await selectRequestsByParent(db, caller, parentId).execute(), detail);
 }

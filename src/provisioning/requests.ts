@@ -5,7 +5,7 @@ import type { Caller } from '../tenancy/caller.js';
 import type { ProvisioningStatus } from '../core/statuses.js';
 import type { RequestAction, RequestEntity } from './schema.js';
 import { dependencyKeys, entityKey, setEntityStatus } from './entity-status.queries.js';
-import { enqueueRequest } from './request-queue.js';
+import { wakeRequest } from './request-queue.js';
 
 /** One-time secrets a driver needs for this request only (sealed at rest, erased when the request ends). */
 export interface RequestSecrets {
@@ -41,13 +41,18 @@ export function isBatch(desired: Record<string, unknown>): boolean {
 
 /**
  * Records a provisioning request in the caller's transaction, so a request exists
- * if and only if the change it carries was committed. A runnable top-level request is queued in
- * the same transaction (outbox); children wait for their parent to release them.
+ * if and only if the change it carries was committed. A runnable top-level request is woken in
+ * the same insert (its row is its job); children wait for their parent to release them, and the
+ * requests of a group for the group's parent.
  */
 export async function createRequest(tx: Tx, caller: Caller, spec: NewRequest): Promise<number> {
   const status = spec.status ?? (spec.parentId === undefined ? 'Requested' : 'Pending');
   const desired = spec.desired ?? {};
-  const rootId = spec.parentId === undefined ? null : (await tx.selectFrom('provisioning_requests').select('root_id').where('id', '=', spec.parentId).executeTakeFirstOrThrow()).root_id;
+  const group = spec.parentId === undefined ? groups.get(tx) : undefined;
+  const rootId =
+    spec.parentId === undefined
+      ? null
+      : (await tx.selectFrom('provisioning_requests').select('root_id').where('id', '=', spec.parentId).executeTakeFirstOrThrow()).root_id;
   const row = await tx
     .insertInto('provisioning_requests')
     .values({
@@ -65,15 +70,17 @@ export async function createRequest(tx: Tx, caller: Caller, spec: NewRequest): P
       status,
       sequence: spec.sequence ?? 0,
       secret: sealSecrets(spec.secrets),
+      // An approval hold below turns it Pending, which no worker claims until it is released.
+      wake_at: status === 'Requested' && spec.parentId === undefined && !group ? sql<Date>`now()` : null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
   if (rootId === null) await tx.updateTable('provisioning_requests').set({ root_id: row.id }).where('id', '=', row.id).execute();
   if (!isBatch(desired)) await setEntityStatus(tx, spec.entity, spec.entityId, status, { action: spec.action });
-  const held = status === 'Requested' && spec.parentId === undefined && !isBatch(desired) && approvalHold !== undefined && (await approvalHold(tx, row.id));
-  const group = spec.parentId === undefined ? groups.get(tx) : undefined;
+  if (status === 'Requested' && spec.parentId === undefined && !isBatch(desired) && approvalHold !== undefined) {
+    await approvalHold(tx, row.id);
+  }
   if (group) group.push(row.id);
-  else if (status === 'Requested' && !held && spec.parentId === undefined) await enqueueRequest(tx, row.id);
   return row.id;
 }
 
@@ -88,9 +95,19 @@ export async function recordCompletedRequest(tx: Tx, caller: Caller, customerId:
   const row = await tx
     .insertInto('provisioning_requests')
     .values({
-      entity: 'customer', entity_id: customerId, entity_key: key, dep_keys: [key], customer_id: customerId, action: 'update',
-      desired: JSON.stringify({ noChange: true }), requested_by_user_id: caller.userId, requested_by: caller.userName,
-      status: 'Provisioned', own_done: true, started_at: now, finished_at: now,
+      entity: 'customer',
+      entity_id: customerId,
+      entity_key: key,
+      dep_keys: [key],
+      customer_id: customerId,
+      action: 'update',
+      desired: JSON.stringify({ noChange: true }),
+      requested_by_user_id: caller.userId,
+      requested_by: caller.userName,
+      status: 'Provisioned',
+      own_done: true,
+      started_at: now,
+      finished_at: now,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -124,10 +141,16 @@ export function openSecrets(sealed: string | null): RequestSecrets {
 
 /** Hands a held top-level request (e.g. after an approval) to the workers. */
 export async function releaseRequest(tx: Tx, requestId: number): Promise<void> {
-  const row = await tx.updateTable('provisioning_requests').set({ status: 'Requested' }).where('id', '=', requestId).where('status', '=', 'Pending').where('parent_id', 'is', null).returning(['entity', 'entity_id', 'action']).executeTakeFirst();
+  const row = await tx
+    .updateTable('provisioning_requests')
+    .set({ status: 'Requested', wake_at: sql<Date>`now()` })
+    .where('id', '=', requestId)
+    .where('status', '=', 'Pending')
+    .where('parent_id', 'is', null)
+    .returning(['entity', 'entity_id', 'action'])
+    .executeTakeFirst();
   if (!row) return;
   await setEntityStatus(tx, row.entity, row.entity_id, 'Requested', { action: row.action });
-  await enqueueRequest(tx, requestId);
 }
 
 const groups = new WeakMap<Tx, number[]>();
@@ -136,9 +159,13 @@ const groups = new WeakMap<Tx, number[]>();
  * Runs `fn` and gathers the top-level requests it creates in `tx`. One API call that changes
  * several entities answers with one request id: a single request is returned as it is;
  * several become children (in creation order) of one parent — a batch (`desired.batch`) that runs
- * them one after another — and only the parent is queued. Returns undefined when nothing changed.
+ * them one after another — and only the parent is woken. Returns undefined when nothing changed.
  */
-export async function groupRequests<T>(tx: Tx, caller: Caller, fn: () => Promise<T>): Promise<{ result: T; requestId: number | undefined }> {
+export async function groupRequests<T>(
+  tx: Tx,
+  caller: Caller,
+  fn: () => Promise<T>,
+): Promise<{ result: T; requestId: number | undefined }> {
   if (groups.has(tx)) throw new Error('groupRequests does not nest');
   const ids: number[] = [];
   groups.set(tx, ids);
@@ -151,10 +178,14 @@ export async function groupRequests<T>(tx: Tx, caller: Caller, fn: () => Promise
   if (ids.length === 0) return { result, requestId: undefined };
   if (ids.length === 1) {
     const only = await tx.selectFrom('provisioning_requests').select('status').where('id', '=', ids[0]!).executeTakeFirstOrThrow();
-    if (only.status === 'Requested') await enqueueRequest(tx, ids[0]!);
+    if (only.status === 'Requested') await wakeRequest(tx, ids[0]!);
     return { result, requestId: ids[0] };
   }
-  const first = await tx.selectFrom('provisioning_requests').select(['entity', 'entity_id', 'customer_id']).where('id', '=', ids[0]!).executeTakeFirstOrThrow();
+  const first = await tx
+    .selectFrom('provisioning_requests')
+    .select(['entity', 'entity_id', 'customer_id'])
+    .where('id', '=', ids[0]!)
+    .executeTakeFirstOrThrow();
   const parentId = await createRequest(tx, caller, {
     entity: first.entity,
     entityId: first.entity_id,
@@ -164,7 +195,11 @@ export async function groupRequests<T>(tx: Tx, caller: Caller, fn: () => Promise
   });
   // Held by the batch, which releases them one after another.
   for (const [i, id] of ids.entries()) {
-    await tx.updateTable('provisioning_requests').set({ parent_id: parentId, sequence: i, status: sql`case when status = 'Requested' then 'Pending' else status end` }).where('id', '=', id).execute();
+    await tx
+      .updateTable('provisioning_requests')
+      .set({ parent_id: parentId, sequence: i, status: sql`case when status = 'Requested' then 'Pending' else status end` })
+      .where('id', '=', id)
+      .execute();
   }
   // The grouped trees now belong to the batch's tree.
   await tx.updateTable('provisioning_requests').set({ root_id: parentId }).where('root_id', 'in', ids).execute();

@@ -31,9 +31,11 @@ export interface ProvisioningRequestsTable {
   attempts: Generated<number>;
   /** The request's own driver work is done (children may still run). */
   own_done: Generated<boolean>;
-  /** Worker holding the request while a driver runs, and until when (renewed while it runs). */
+  /** The worker's claim on the request while it takes a step (renewed while a driver runs), and until when. */
   lease_owner: string | null;
   lease_until: Date | null;
+  /** The request has a step to take from this time on (a worker claims it then); null = nothing to do. */
+  wake_at: Date | null;
   /** Sealed (SecretBox) one-time secrets for the driver, e.g. a new password; cleared when the request ends. */
   secret: string | null;
   error: string | null;
@@ -120,5 +122,37 @@ export const provisioningMigration: Migration = {
       );
       create index request_times_request on request_times (request_id, id);
     `.execute(db);
+  },
+};
+
+/** Channel the wake trigger notifies; every engine LISTENs on it and claims at once. */
+export const WAKE_CHANNEL = 'tenantry_provisioning';
+
+/**
+ * The requests table becomes the engine's queue (instead of one pg-boss job per step): `wake_at`
+ * says a request has a step to take, workers claim woken rows with `FOR UPDATE SKIP LOCKED`, and a
+ * trigger notifies the workers whenever a row is woken (duplicates in one transaction fold into one).
+ * Open requests are woken so the new engine picks up what the old queue held.
+ */
+export const provisioningWakeMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await sql
+      .raw(
+        `
+      alter table provisioning_requests add column wake_at timestamptz;
+      create index provisioning_requests_wake on provisioning_requests (wake_at, id)
+        where wake_at is not null and status in ('Requested', 'InProgress');
+      update provisioning_requests set wake_at = now() where status in ('Requested', 'InProgress');
+      delete from pgboss.job where name = 'provisioning';
+      create function tenantry_provisioning_wake() returns trigger language plpgsql as $$
+      begin
+        perform pg_notify('${WAKE_CHANNEL}', '');
+        return null;
+      end $$;
+      create trigger provisioning_requests_wake after insert or update of wake_at on provisioning_requests
+        for each row when (new.wake_at is not null) execute function tenantry_provisioning_wake();
+    `,
+      )
+      .execute(db);
   },
 };

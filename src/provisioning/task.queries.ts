@@ -2,7 +2,11 @@ import type { Executor } from '../core/db/database.js';
 
 /** Rows the engine reads to build a driver task. Deleted entities are included: delete requests need them. */
 export function customerRow(db: Executor, id: number) {
-  return db.selectFrom('customers').select(['id', 'name', 'fullname', 'primary_domain', 'enabled', 'path', 'status']).where('id', '=', id).executeTakeFirst();
+  return db
+    .selectFrom('customers')
+    .select(['id', 'name', 'fullname', 'primary_domain', 'enabled', 'path', 'status'])
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 export function userRow(db: Executor, id: number) {
@@ -19,8 +23,14 @@ export function customerServiceRow(db: Executor, id: number) {
     .innerJoin('services', 'services.id', 'customer_services.service_id')
     .leftJoin('customer_plans', 'customer_plans.id', 'customer_services.customer_plan_id')
     .select([
-      'customer_services.id', 'customer_services.status', 'customer_services.properties',
-      'services.code', 'services.fullname', 'services.driver', 'services.driver_config', 'customer_plans.name as plan_name',
+      'customer_services.id',
+      'customer_services.status',
+      'customer_services.properties',
+      'services.code',
+      'services.fullname',
+      'services.driver',
+      'services.driver_config',
+      'customer_plans.name as plan_name',
     ])
     .where('customer_services.id', '=', id)
     .executeTakeFirst();
@@ -34,9 +44,16 @@ export function userServiceRow(db: Executor, id: number) {
     .leftJoin('customer_plans', 'customer_plans.id', 'customer_services.customer_plan_id')
     .leftJoin('user_plans', 'user_plans.id', 'user_services.user_plan_id')
     .select([
-      'user_services.id', 'user_services.user_id', 'user_services.status', 'user_services.properties',
-      'services.code', 'services.fullname', 'services.driver', 'services.driver_config',
-      'customer_plans.name as plan_name', 'user_plans.name as user_plan_name',
+      'user_services.id',
+      'user_services.user_id',
+      'user_services.status',
+      'user_services.properties',
+      'services.code',
+      'services.fullname',
+      'services.driver',
+      'services.driver_config',
+      'customer_plans.name as plan_name',
+      'user_plans.name as user_plan_name',
     ])
     .where('user_services.id', '=', id)
     .executeTakeFirst();
@@ -47,7 +64,17 @@ export function serviceInstanceRow(db: Executor, id: number) {
     .selectFrom('service_instances')
     .innerJoin('customer_services', 'customer_services.id', 'service_instances.customer_service_id')
     .innerJoin('services', 'services.id', 'customer_services.service_id')
-    .select(['service_instances.id', 'service_instances.name', 'service_instances.status', 'service_instances.properties', 'customer_services.id as customer_service_id', 'services.code', 'services.fullname', 'services.driver', 'services.driver_config'])
+    .select([
+      'service_instances.id',
+      'service_instances.name',
+      'service_instances.status',
+      'service_instances.properties',
+      'customer_services.id as customer_service_id',
+      'services.code',
+      'services.fullname',
+      'services.driver',
+      'services.driver_config',
+    ])
     .where('service_instances.id', '=', id)
     .executeTakeFirst();
 }

@@ -4,7 +4,15 @@ import type { DriverCustomer, DriverService, DriverTask, DriverUser } from './dr
 import type { DriverName } from './drivers/registry.js';
 import type { EngineRequest } from './engine.queries.js';
 import type { RequestSecrets } from './requests.js';
-import { catalogTargets, customerRow, customerServiceRow, memberNames, serviceInstanceRow, userRow, userServiceRow } from './task.queries.js';
+import {
+  catalogTargets,
+  customerRow,
+  customerServiceRow,
+  memberNames,
+  serviceInstanceRow,
+  userRow,
+  userServiceRow,
+} from './task.queries.js';
 
 /** A driver with its stored (still sealed) config. */
 export interface DriverTarget {
@@ -46,19 +54,45 @@ export async function buildWork(db: Executor, r: EngineRequest, attempt: number,
     }
     case 'customer_service': {
       const cs = must(await customerServiceRow(db, r.entity_id), `customer service ${r.entity_id}`);
-      const service: DriverService = { code: cs.code, fullname: cs.fullname, planName: cs.plan_name, userPlanName: null, properties: cs.properties };
+      const service: DriverService = {
+        code: cs.code,
+        fullname: cs.fullname,
+        planName: cs.plan_name,
+        userPlanName: null,
+        properties: cs.properties,
+      };
       const members = r.action === 'provision' || r.action === 'update' ? await memberNames(db, cs.id) : undefined;
-      return { task: { ...base, service, ...(members ? { members } : {}) }, targets: [{ driver: cs.driver, config: cs.driver_config }], skip: skipUpdate(r, cs.status) };
+      return {
+        task: { ...base, service, ...(members ? { members } : {}) },
+        targets: [{ driver: cs.driver, config: cs.driver_config }],
+        skip: skipUpdate(r, cs.status),
+      };
     }
     case 'user_service': {
       const us = must(await userServiceRow(db, r.entity_id), `user service ${r.entity_id}`);
       const user = await driverUser(db, us.user_id, secrets);
-      const service: DriverService = { code: us.code, fullname: us.fullname, planName: us.plan_name, userPlanName: us.user_plan_name, properties: us.properties };
-      return { task: { ...base, user: user.value, service }, targets: [{ driver: us.driver, config: us.driver_config }], skip: skipUpdate(r, us.status) };
+      const service: DriverService = {
+        code: us.code,
+        fullname: us.fullname,
+        planName: us.plan_name,
+        userPlanName: us.user_plan_name,
+        properties: us.properties,
+      };
+      return {
+        task: { ...base, user: user.value, service },
+        targets: [{ driver: us.driver, config: us.driver_config }],
+        skip: skipUpdate(r, us.status),
+      };
     }
     case 'service_instance': {
       const si = must(await serviceInstanceRow(db, r.entity_id), `service instance ${r.entity_id}`);
-      const service: DriverService = { code: si.code, fullname: si.fullname, planName: null, userPlanName: null, properties: { ...si.properties, instance: si.name } };
+      const service: DriverService = {
+        code: si.code,
+        fullname: si.fullname,
+        planName: null,
+        userPlanName: null,
+        properties: { ...si.properties, instance: si.name },
+      };
       return { task: { ...base, service }, targets: [{ driver: si.driver, config: si.driver_config }], skip: skipUpdate(r, si.status) };
     }
   }
@@ -84,7 +118,9 @@ async function driverUser(db: Executor, id: number, secrets: RequestSecrets): Pr
 
 /** An update of a de-provisioned entity changes the database only: pushing it would re-create the entity. */
 function skipUpdate(r: EngineRequest, status: string): string | undefined {
-  return r.action === 'update' && status === 'NotProvisioned' ? `${r.entity.replace('_', ' ')} is not provisioned: nothing to push` : undefined;
+  return r.action === 'update' && status === 'NotProvisioned'
+    ? `${r.entity.replace('_', ' ')} is not provisioned: nothing to push`
+    : undefined;
 }
 
 async function everyTarget(db: Executor): Promise<DriverTarget[]> {

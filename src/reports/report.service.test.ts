@@ -24,7 +24,15 @@ describe('reports', () => {
 
   it('runs Customers with Stored Procedure with a LIKE parameter, ordered by name', async () => {
     const result = await runReport(t.db, t.admin, { name: 'Customers with Stored Procedure', parameters: { Name: 'R%' } });
-    expect(result.columns.map((c) => c.name)).toEqual(['CustomerID', 'LocationID', 'Name', 'Label', 'BillingID', 'PrimaryDomain', 'StatusID']);
+    expect(result.columns.map((c) => c.name)).toEqual([
+      'CustomerID',
+      'LocationID',
+      'Name',
+      'Label',
+      'BillingID',
+      'PrimaryDomain',
+      'StatusID',
+    ]);
     expect(result.rows.map((r) => r[3])).toEqual(['Reseller Alpha', 'Reseller Beta']);
   });
 
@@ -41,7 +49,11 @@ describe('reports', () => {
   });
 
   it('selects columns', async () => {
-    const result = await runReport(t.db, t.admin, { name: 'Customers with Query', columns: ['Name', 'CustomerID'], parameters: { Name: tree.direct.customer.name } });
+    const result = await runReport(t.db, t.admin, {
+      name: 'Customers with Query',
+      columns: ['Name', 'CustomerID'],
+      parameters: { Name: tree.direct.customer.name },
+    });
     expect(result.columns.map((c) => c.name)).toEqual(['Name', 'CustomerID']);
     expect(result.rows).toEqual([[tree.direct.customer.name, tree.direct.customer.id]]);
   });
@@ -66,12 +78,30 @@ describe('reports', () => {
   });
 
   it('stops a report whose rows stream at its timeout on either engine', async () => {
-    await t.db.insertInto('reports').values({ name: 'Endless', query: 'select a.name from scoped_customers a, scoped_customers b, scoped_customers c, scoped_customers d, scoped_customers e, scoped_customers f, scoped_customers g, scoped_customers h', parameters: '[]', columns: JSON.stringify([{ name: 'Name', type: 'string' }]) }).execute();
+    await t.db
+      .insertInto('reports')
+      .values({
+        name: 'Endless',
+        query:
+          'select a.name from scoped_customers a, scoped_customers b, scoped_customers c, scoped_customers d, scoped_customers e, scoped_customers f, scoped_customers g, scoped_customers h',
+        parameters: '[]',
+        columns: JSON.stringify([{ name: 'Name', type: 'string' }]),
+      })
+      .execute();
     await expect(runReport(t.db, t.admin, { name: 'Endless', timeoutMs: 50 })).rejects.toThrow(/did not finish within 50 ms/);
   });
 
   it.runIf(TEST_ENGINE === 'postgres')('stops a report at its timeout', async () => {
-    await t.db.insertInto('reports').values({ name: 'Slow', query: 'select count(*) from scoped_customers a, scoped_customers b, scoped_customers c, scoped_customers d, scoped_customers e, scoped_customers f, scoped_customers g, scoped_customers h, scoped_customers i', parameters: '[]', columns: JSON.stringify([{ name: 'N', type: 'int' }]) }).execute();
+    await t.db
+      .insertInto('reports')
+      .values({
+        name: 'Slow',
+        query:
+          'select count(*) from scoped_customers a, scoped_customers b, scoped_customers c, scoped_customers d, scoped_customers e, scoped_customers f, scoped_customers g, scoped_customers h, scoped_customers i',
+        parameters: '[]',
+        columns: JSON.stringify([{ name: 'N', type: 'int' }]),
+      })
+      .execute();
     await expect(runReport(t.db, t.admin, { name: 'Slow', timeoutMs: 1 })).rejects.toThrow(/did not finish within 1 ms/);
   });
 });

@@ -1,4 +1,5 @@
 import { CompiledQuery } from 'kysely';
+import { allowRequestTime } from '../core/request-context.js';
 import type { Executor } from '../core/db/database.js';
 import { DomainError, must } from '../core/errors.js';
 import { escapeLike, requirePermission, type Caller } from '../tenancy/caller.js';
@@ -17,11 +18,27 @@ export interface Report {
 
 export type ReportValue = string | number | boolean | Date | null;
 
+/** A report query never runs longer than this (issue 16: 0 or -1 must not switch the limit off). */
+export const MAX_REPORT_TIMEOUT_MS = 10 * 60 * 1000;
+
+/**
+ * The limit a run gets: the seed's 0 ("no timeout") and anything above the maximum get the maximum,
+ * so every report query ends; a negative or fractional value is refused (docs/decisions.md).
+ */
+export function reportTimeout(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 0)
+    throw new DomainError(
+      'ReportError',
+      `The report <timeout> must be a whole number of milliseconds (0 = the server's maximum of ${MAX_REPORT_TIMEOUT_MS}).`,
+    );
+  return ms === 0 ? MAX_REPORT_TIMEOUT_MS : Math.min(ms, MAX_REPORT_TIMEOUT_MS);
+}
+
 export interface ReportRun {
   name: string;
   /** Parameter values by name (case-insensitive); missing ones take the report's defaults. */
   parameters?: Record<string, string>;
-  /** Milliseconds; 0 = no timeout; undefined = the report's default. */
+  /** Milliseconds; 0 (the seed's "no timeout") = the server's maximum; undefined = the report's default. */
   timeoutMs?: number;
   /** Only these columns, by name; undefined = all. */
   columns?: string[];
@@ -36,14 +53,27 @@ export interface ReportResult {
 /** Supplied by the engine on every run (the seed: the caller's customer id is always added). */
 const ENGINE_PARAMETERS: ReportParameter[] = [{ name: 'CallingCustomerID', type: 'int' }];
 
-const PG_TYPE: Record<ReportColumnType, string> = { int: 'integer', nvarchar: 'text', datetime: 'timestamptz', bit: 'boolean', decimal: 'numeric' };
+const PG_TYPE: Record<ReportColumnType, string> = {
+  int: 'integer',
+  nvarchar: 'text',
+  datetime: 'timestamptz',
+  bit: 'boolean',
+  decimal: 'numeric',
+};
 
 export const reportNotFound = (name: string): DomainError => new DomainError('ReportNotFound', `Report '${name}' not found.`, { name });
 
 type ReportRow = Awaited<ReturnType<ReturnType<typeof selectReports>['execute']>>[number];
 
 function toReport(row: ReportRow): Report {
-  return { id: row.id, name: row.name, description: row.description, parameters: row.parameters, columns: row.columns, timeoutMs: row.timeout_ms };
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    parameters: row.parameters,
+    columns: row.columns,
+    timeoutMs: row.timeout_ms,
+  };
 }
 
 export async function findReports(db: Executor, caller: Caller, name?: string): Promise<Report[]> {
@@ -77,7 +107,9 @@ export async function runReport(db: Executor, caller: Caller, run: ReportRun): P
   // Positional aliases: the definition names the columns, so duplicate or odd SQL names cannot collide.
   const aliases = report.columns.map((_, i) => `c${i}`).join(', ');
   const text = `with ${SCOPE_CTES} select * from (${bound.text}) as report(${aliases})`;
-  const timeout = run.timeoutMs ?? report.timeoutMs;
+  const timeout = reportTimeout(run.timeoutMs ?? report.timeoutMs);
+  // Run for an HTTP request, the report gets its own limit (enforced below) plus time to send its rows.
+  allowRequestTime(timeout + 10_000);
   const rows = await db.transaction().execute(async (tx) => {
     await tx.executeQuery(CompiledQuery.raw('set transaction read only'));
     await tx.executeQuery(CompiledQuery.raw(`set local statement_timeout = ${Math.max(0, Math.floor(timeout))}`));

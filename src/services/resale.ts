@@ -36,5 +36,8 @@ export async function availableServices(db: Executor, customer: Pick<Customer, '
 /** A service is provisioned to a customer only when its parent resells it (code 21, "has not been configured"). */
 export async function assertServiceAvailable(db: Executor, customer: Pick<Customer, 'name' | 'parentId'>, service: Service): Promise<void> {
   if ((await availableServices(db, customer)).some((s) => s.id === service.id)) return;
-  throw new DomainError('ServiceNotFound', `Service '${service.code}' is not available to customer '${customer.name}'.`, { service: service.code, customer: customer.name });
+  throw new DomainError('ServiceNotFound', `Service '${service.code}' is not available to customer '${customer.name}'.`, {
+    service: service.code,
+    customer: customer.name,
+  });
 }

@@ -1,6 +1,7 @@
 import type { DB, Tx } from '../core/db/database.js';
 import { inTransaction } from '../core/db/database.js';
-import { generatePassword, hashPassword } from '../core/crypto.js';
+import { generatePassword, hashPassword, sha256Hex } from '../core/crypto.js';
+import { readInstallFact, writeInstallFact } from '../core/install/install-state.js';
 import { loadCatalog } from '../catalog/catalog.service.js';
 import { DEFAULT_CATALOG } from '../catalog/default-catalog.js';
 import { BUILTIN_ROLES, ROLE } from './permissions.js';
@@ -24,8 +25,7 @@ export interface BootstrapOptions {
 /** First start creates the provider, its admin and the default catalog; later starts change nothing. */
 export async function bootstrap(db: DB, opts: BootstrapOptions): Promise<BootstrapResult> {
   return inTransaction(db, async (tx) => {
-    await ensureRoles(tx);
-    await loadCatalog(tx, DEFAULT_CATALOG);
+    await ensureBuiltInDefaults(tx);
     const existing = await getProvider(tx);
     if (existing) return { provider: existing, created: false };
     const code = shortCodeFromFullname(opts.providerName);
@@ -46,7 +46,11 @@ export async function bootstrap(db: DB, opts: BootstrapOptions): Promise<Bootstr
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await tx.updateTable('customers').set({ path: `/${inserted.id}/` }).where('id', '=', inserted.id).execute();
+    await tx
+      .updateTable('customers')
+      .set({ path: `/${inserted.id}/` })
+      .where('id', '=', inserted.id)
+      .execute();
     const generated = opts.adminPassword ? undefined : generatePassword();
     const admin = await tx
       .insertInto('users')
@@ -65,6 +69,19 @@ export async function bootstrap(db: DB, opts: BootstrapOptions): Promise<Bootstr
     const provider = (await getProvider(tx))!;
     return { provider, created: true, ...(generated ? { generatedAdminPassword: generated } : {}) };
   });
+}
+
+const BUILT_IN_DEFAULTS = sha256Hex(JSON.stringify([BUILTIN_ROLES, DEFAULT_CATALOG]));
+
+/**
+ * The built-in roles and the default catalog, loaded again only when this build's differ from the
+ * ones last loaded (an upgrade): a start on an unchanged install skips a few hundred statements.
+ */
+export async function ensureBuiltInDefaults(tx: Tx): Promise<void> {
+  if ((await readInstallFact(tx, 'built_in_defaults.fingerprint')) === BUILT_IN_DEFAULTS) return;
+  await ensureRoles(tx);
+  await loadCatalog(tx, DEFAULT_CATALOG);
+  await writeInstallFact(tx, 'built_in_defaults.fingerprint', BUILT_IN_DEFAULTS);
 }
 
 async function ensureRoles(tx: Tx): Promise<void> {

@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kysely';
+import { expressionBuilder, sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kysely';
 import type { Permission } from './permissions.js';
 import { DomainError, customerNotFound } from '../core/errors.js';
 
@@ -23,8 +23,17 @@ export function systemCaller(provider: { id: number; path: string }, userName = 
     customerPath: provider.path,
     subtree: true,
     permissions: new Set<Permission>([
-      'API Access', 'Service Provider Developer', 'Console Access', 'Manage Subtree', 'Manage Customers', 'Manage Users',
-      'Manage Services', 'Manage Catalog', 'Manage Billing', 'Manage Jobs', 'View Reports',
+      'API Access',
+      'Service Provider Developer',
+      'Console Access',
+      'Manage Subtree',
+      'Manage Customers',
+      'Manage Users',
+      'Manage Services',
+      'Manage Catalog',
+      'Manage Billing',
+      'Manage Jobs',
+      'View Reports',
     ]),
   };
 }
@@ -57,6 +66,8 @@ export function assertCustomerInScope(caller: Caller, customer: { path: string; 
  * is visible when its path lies under the caller's. Sibling data is simply absent.
  */
 export function customerInScope(caller: Caller, alias = 'customers') {
+  // Any table and alias: callers scope Kysely queries and raw statements alike.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return (eb: ExpressionBuilder<any, any>): Expression<SqlBool> =>
     caller.subtree
       ? eb(sql.ref(`${alias}.path`), 'like', escapeLike(caller.customerPath) + '%')
@@ -67,3 +78,7 @@ export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
+/** customerInScope for a raw statement whose customer row is aliased `alias` (default `c`). */
+export function customerInScopeSql(caller: Caller, alias = 'c'): Expression<SqlBool> {
+  return customerInScope(caller, alias)(expressionBuilder());
+}

@@ -1,3 +1,4 @@
+import { assertFieldLengths, assertPropertyMap, type FieldLimits } from '../core/field-limits.js';
 import type { Executor, Tx } from '../core/db/database.js';
 import { DomainError, customerNotFound, must } from '../core/errors.js';
 import type { ProvisioningStatus } from '../core/statuses.js';
@@ -5,9 +6,10 @@ import { createRequest } from '../provisioning/requests.js';
 import { recordServiceChange } from '../billing/ledger/record-change.js';
 import { pathInScope, requirePermission, type Caller } from './caller.js';
 import type { CustomersTable } from './schema.js';
-import { codesStartingWith, selectCustomerByRef, selectCustomers, type CustomerFilter, type CustomerRef } from './customer.queries.js';
+import { namesInUse, selectCustomerByRef, selectCustomers, type CustomerFilter, type CustomerRef } from './customer.queries.js';
 import { firstFreeCode, shortCodeFromFullname, SHORT_CODE_PATTERN } from './short-code.js';
-import type { Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
+import { credentialsChanged } from './sign-in/credential-events.js';
 
 export type CustomerRow = Selectable<CustomersTable>;
 
@@ -90,6 +92,26 @@ export interface NewCustomer extends CustomerFields {
   parent?: CustomerRef;
 }
 
+/** Most characters per customer field (docs/security.md); the short code (`name`) has its own pattern of up to 32. */
+export const CUSTOMER_FIELD_LIMITS: FieldLimits = {
+  fullname: 255,
+  contactName: 255,
+  contactEmail: 255,
+  primaryDomain: 253,
+  billingId: 64,
+  accountCode: 64,
+  address1: 255,
+  address2: 255,
+  country: 100,
+  postcode: 20,
+  email: 255,
+};
+
+function assertCustomerFields(fields: CustomerFields): void {
+  assertFieldLengths('CustomerError', 'customer', fields, CUSTOMER_FIELD_LIMITS);
+  assertPropertyMap('customer', 'properties', fields.properties);
+}
+
 export const INVALID_NEW_CUSTOMER_MESSAGE =
   'Unable to create customer. A new customer must specify the name, fullname, contactname, contactemail and primarydomain.';
 
@@ -113,38 +135,41 @@ export function describeRef(ref: CustomerRef): string {
 
 export async function createCustomer(tx: Tx, caller: Caller, input: NewCustomer): Promise<{ customer: Customer; requestId: number }> {
   requirePermission(caller, 'Manage Customers');
+  assertCustomerFields(input);
   const required = [input.fullname, input.contactName, input.contactEmail, input.primaryDomain];
   if (required.some((v) => v === undefined || v.trim() === '')) {
     throw new DomainError('InvalidNewCustomer', INVALID_NEW_CUSTOMER_MESSAGE);
   }
   const parent = input.parent ? await getCustomer(tx, caller, input.parent) : await getCustomer(tx, caller, { id: caller.customerId });
+  const columns: Partial<Record<keyof CustomersTable, unknown>> = {
+    fullname: input.fullname!.trim(),
+    contact_name: input.contactName!.trim(),
+    contact_email: input.contactEmail!.trim(),
+    primary_domain: input.primaryDomain!.trim(),
+    ...columnsOf(input),
+  };
   if (parent.parentId !== null && !parent.isReseller) {
-    throw new DomainError('CustomerError', `Customer '${parent.name}' is not a reseller and cannot have customers.`);
+    throw new DomainError('CustomerError', `Customer '${parent.name}' is not a reseller and cannot have customers.`, { field: 'parent' });
   }
   if (!pathInScope(caller, parent.path) || (!caller.subtree && parent.id === caller.customerId)) {
     throw new DomainError('NotAuthorized', 'The user may not create customers here.');
   }
-  const name = await chooseShortCode(tx, input.name, input.fullname!);
-  const inserted = await tx
+  const name = await chooseName(tx, parent, input.name, input.fullname!.trim());
+  // The id is drawn first so the row is written once, with its path (one statement, not insert + update).
+  // The drawn id is referenced twice: a CTE read more than once (and nextval, volatile) is evaluated once.
+  const drawn = sql<number>`(select id from drawn)`;
+  const row = await tx
+    .with('drawn', (db) => db.selectNoFrom(sql<number>`nextval(pg_get_serial_sequence('customers', 'id'))`.as('id')))
     .insertInto('customers')
     .values({
+      ...columns,
+      id: drawn,
+      path: sql<string>`${parent.path} || ${drawn} || '/'`,
       parent_id: parent.id,
-      path: '',
       depth: parent.path.split('/').filter(Boolean).length,
       name,
-      fullname: input.fullname!.trim(),
-      contact_name: input.contactName!.trim(),
-      contact_email: input.contactEmail!.trim(),
-      primary_domain: input.primaryDomain!.trim(),
-      ...columnsOf(input),
       status: 'Requested',
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const row = await tx
-    .updateTable('customers')
-    .set({ path: `${parent.path}${inserted.id}/` })
-    .where('id', '=', inserted.id)
+    } as Insertable<CustomersTable>)
     .returningAll()
     .executeTakeFirstOrThrow();
   await recordServiceChange(tx, caller, { action: 'customer_created', customerId: row.id, quantity: '1' });
@@ -152,19 +177,35 @@ export async function createCustomer(tx: Tx, caller: Caller, input: NewCustomer)
   return { customer: toCustomer(row), requestId };
 }
 
-async function chooseShortCode(tx: Tx, requested: string | undefined, fullname: string): Promise<string> {
-  if (requested !== undefined && requested.trim() !== '') {
-    const name = requested.trim();
-    if (!SHORT_CODE_PATTERN.test(name)) {
-      throw new DomainError('CustomerError', `The customer name '${name}' is not valid: use up to 32 letters, digits and '-'.`);
-    }
-    if ((await codesStartingWith(tx, name)).some((c) => c.toLowerCase() === name.toLowerCase())) {
-      throw new DomainError('CustomerError', `A customer with the name '${name}' already exists.`);
-    }
-    return name;
+/**
+ * The new customer's short code: the one asked for, if free and valid, or one made from the full
+ * name. A create re-sent after a timeout must not double a tenant (and its billing): without an
+ * explicit short code, a full name already used under the same parent is refused, naming the
+ * existing customer. The parent row is locked first so two concurrent creates cannot both pass;
+ * the check then reads in a statement of its own, which sees a create committed while it waited.
+ */
+async function chooseName(tx: Tx, parent: Customer, requested: string | undefined, fullname: string): Promise<string> {
+  const explicit = requested !== undefined && requested.trim() !== '' ? requested.trim() : undefined;
+  if (explicit !== undefined && !SHORT_CODE_PATTERN.test(explicit)) {
+    throw new DomainError('CustomerError', `The customer name '${explicit}' is not valid: use up to 32 letters, digits and '-'.`, {
+      field: 'name',
+    });
   }
-  const base = shortCodeFromFullname(fullname);
-  return firstFreeCode(base, await codesStartingWith(tx, base));
+  if (explicit === undefined) await tx.selectFrom('customers').select('id').where('id', '=', parent.id).forUpdate().execute();
+  const prefix = explicit ?? shortCodeFromFullname(fullname);
+  const { codes, existing } = await namesInUse(tx, prefix, explicit === undefined ? { parentId: parent.id, fullname } : undefined);
+  if (existing !== null) {
+    throw new DomainError(
+      'CustomerError',
+      `Customer '${fullname}' already exists under '${parent.name}' as '${existing}'. To create another customer with this full name, give it an explicit new name (short code).`,
+      { existing },
+    );
+  }
+  if (explicit === undefined) return firstFreeCode(prefix, codes);
+  if (codes.some((c) => c.toLowerCase() === explicit.toLowerCase())) {
+    throw new DomainError('CustomerError', `A customer with the name '${explicit}' already exists.`, { field: 'name' });
+  }
+  return explicit;
 }
 
 function columnsOf(f: CustomerFields) {
@@ -192,13 +233,19 @@ function columnsOf(f: CustomerFields) {
  * Updates a customer's details. Returns the provisioning request that pushes the change,
  * or undefined when nothing changed (a GET → SET round trip is a no-op).
  */
-export async function updateCustomer(tx: Tx, caller: Caller, ref: CustomerRef, fields: CustomerFields): Promise<{ customer: Customer; requestId: number | undefined }> {
+export async function updateCustomer(
+  tx: Tx,
+  caller: Caller,
+  ref: CustomerRef,
+  fields: CustomerFields,
+): Promise<{ customer: Customer; requestId: number | undefined }> {
+  assertCustomerFields(fields);
   const current = await getCustomer(tx, caller, ref);
   if (current.id === caller.customerId && fields.enabled === false) {
     throw new DomainError('NotAuthorized', 'A user cannot disable its own customer.');
   }
-  if (fields.isReseller !== undefined || fields.billToParent !== undefined) requirePermission(caller, 'Manage Customers');
   const changes = changedColumns(current, fields);
+  if ('is_reseller' in changes || 'bill_to_parent' in changes) await assertMayChangeResale(tx, caller, current, fields);
   if (Object.keys(changes).length === 0) return { customer: current, requestId: undefined };
   const row = await tx
     .updateTable('customers')
@@ -206,6 +253,7 @@ export async function updateCustomer(tx: Tx, caller: Caller, ref: CustomerRef, f
     .where('id', '=', current.id)
     .returningAll()
     .executeTakeFirstOrThrow();
+  if ('enabled' in changes) await credentialsChanged(tx, { customerId: current.id });
   const requestId = await createRequest(tx, caller, {
     entity: 'customer',
     entityId: current.id,
@@ -214,6 +262,31 @@ export async function updateCustomer(tx: Tx, caller: Caller, ref: CustomerRef, f
     desired: { changed: Object.keys(changes) },
   });
   return { customer: toCustomer(row), requestId };
+}
+
+/**
+ * Whether a customer resells and who it bills are set from above: by a caller with "Manage Customers"
+ * over it, never by the customer's own users (issue 16). A reseller with customers stays one.
+ */
+async function assertMayChangeResale(tx: Tx, caller: Caller, current: Customer, fields: CustomerFields): Promise<void> {
+  requirePermission(caller, 'Manage Customers');
+  if (current.id === caller.customerId && current.parentId !== null) {
+    throw new DomainError('NotAuthorized', 'A user cannot change whether its own customer is a reseller or billed to its parent.');
+  }
+  if (fields.isReseller === false) {
+    const child = await tx
+      .selectFrom('customers')
+      .select('name')
+      .where('parent_id', '=', current.id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (child)
+      throw new DomainError(
+        'CustomerError',
+        `Customer '${current.name}' still has customers (such as '${child.name}'), so it stays a reseller.`,
+        { field: 'isReseller' },
+      );
+  }
 }
 
 function changedColumns(current: Customer, fields: CustomerFields): Record<string, never> {
@@ -230,18 +303,33 @@ export async function deleteCustomer(tx: Tx, caller: Caller, ref: CustomerRef): 
   if (customer.id === caller.customerId || customer.parentId === null) {
     throw new DomainError('CustomerError', 'A customer cannot delete itself or the service provider.');
   }
-  const child = await tx.selectFrom('customers').select('id').where('parent_id', '=', customer.id).where('deleted_at', 'is', null).executeTakeFirst();
+  const child = await tx
+    .selectFrom('customers')
+    .select('id')
+    .where('parent_id', '=', customer.id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
   if (child) throw new DomainError('CustomerError', `Customer '${customer.name}' still has customers; delete them first.`);
   const now = new Date();
-  await tx.updateTable('users').set({ deleted_at: now, modified_at: now }).where('customer_id', '=', customer.id).where('deleted_at', 'is', null).execute();
+  await tx
+    .updateTable('users')
+    .set({ deleted_at: now, modified_at: now })
+    .where('customer_id', '=', customer.id)
+    .where('deleted_at', 'is', null)
+    .execute();
   await tx.updateTable('customers').set({ deleted_at: now, modified_at: now, enabled: false }).where('id', '=', customer.id).execute();
+  await credentialsChanged(tx, { customerId: customer.id });
   await recordServiceChange(tx, caller, { action: 'customer_deleted', customerId: customer.id, quantity: '0' });
   return createRequest(tx, caller, { entity: 'customer', entityId: customer.id, customerId: customer.id, action: 'delete' });
 }
 
 /** Short codes from the root down to the customer's parent: drivers nest OUs by them. */
 export async function customerAncestry(db: Executor, customer: Pick<Customer, 'path' | 'id'>): Promise<string[]> {
-  const ids = customer.path.split('/').filter(Boolean).map(Number).filter((id) => id !== customer.id);
+  const ids = customer.path
+    .split('/')
+    .filter(Boolean)
+    .map(Number)
+    .filter((id) => id !== customer.id);
   if (ids.length === 0) return [];
   const rows = await db.selectFrom('customers').select(['id', 'name']).where('id', 'in', ids).execute();
   const byId = new Map(rows.map((r) => [r.id, r.name]));
@@ -249,6 +337,12 @@ export async function customerAncestry(db: Executor, customer: Pick<Customer, 'p
 }
 
 export async function getProvider(db: Executor): Promise<Customer | undefined> {
-  const row = await db.selectFrom('customers').selectAll().where('parent_id', 'is', null).where('deleted_at', 'is', null).orderBy('id').executeTakeFirst();
+  const row = await db
+    .selectFrom('customers')
+    .selectAll()
+    .where('parent_id', 'is', null)
+    .where('deleted_at', 'is', null)
+    .orderBy('id')
+    .executeTakeFirst();
   return row && toCustomer(row);
 }

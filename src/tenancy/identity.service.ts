@@ -14,6 +14,9 @@ export interface Identity {
 export async function getIdentity(db: Executor, caller: Caller): Promise<Identity> {
   const customer = await getCustomer(db, caller, { id: caller.customerId });
   if (caller.userId === null) return { customer, user: undefined };
-  const user = must(await findUser(db, caller, customer, { id: caller.userId }), () => new DomainError('NotAuthenticated', 'The requesting user no longer exists.'));
+  const user = must(
+    await findUser(db, caller, customer, { id: caller.userId }),
+    () => new DomainError('NotAuthenticated', 'The requesting user no longer exists.'),
+  );
   return { customer, user };
 }

@@ -56,7 +56,10 @@ export async function updateLocation(tx: Tx, id: number, c: Partial<LocationColu
 export async function replaceLocationServices(tx: Tx, locationId: number, serviceIds: number[]): Promise<void> {
   await tx.deleteFrom('location_services').where('location_id', '=', locationId).execute();
   if (serviceIds.length) {
-    await tx.insertInto('location_services').values(serviceIds.map((service_id) => ({ location_id: locationId, service_id }))).execute();
+    await tx
+      .insertInto('location_services')
+      .values(serviceIds.map((service_id) => ({ location_id: locationId, service_id })))
+      .execute();
   }
 }
 

@@ -1,3 +1,4 @@
+import { assertFieldLengths, PROPERTY_LIMITS, type FieldLimits } from '../core/field-limits.js';
 import type { Selectable } from 'kysely';
 import type { Executor, Tx } from '../core/db/database.js';
 import { DomainError, locationNotFound, must } from '../core/errors.js';
@@ -5,7 +6,13 @@ import { getService, type NamedRef } from '../catalog/catalog.service.js';
 import { requirePermission, type Caller } from './caller.js';
 import type { LocationPropertyDefinition, LocationsTable } from './schema.js';
 import {
-  deleteLocationRow, insertLocation, locationUsage, replaceLocationServices, selectLocationServices, selectLocations, updateLocation,
+  deleteLocationRow,
+  insertLocation,
+  locationUsage,
+  replaceLocationServices,
+  selectLocationServices,
+  selectLocations,
+  updateLocation,
   type LocationRef,
 } from './location.queries.js';
 
@@ -55,19 +62,23 @@ export async function findLocations(db: Executor, _caller: Caller, filter: Locat
   const wanted = filter.service;
   if (!wanted || (wanted.name === undefined && wanted.fullname === undefined && wanted.id === undefined)) return locations;
   const service = await getService(db, wanted);
-  return locations
-    .map((l) => ({ ...l, services: l.services.filter((s) => s.id === service.id) }))
-    .filter((l) => l.services.length > 0);
+  return locations.map((l) => ({ ...l, services: l.services.filter((s) => s.id === service.id) })).filter((l) => l.services.length > 0);
 }
 
 export async function getLocation(db: Executor, caller: Caller, ref: LocationRef): Promise<Location> {
-  if (ref.id === undefined && ref.name === undefined) throw new DomainError('LocationNotFound', 'A location must be selected by <name> or <id>.');
+  if (ref.id === undefined && ref.name === undefined)
+    throw new DomainError('LocationNotFound', 'A location must be selected by <name> or <id>.');
   const [location] = await findLocations(db, caller, ref);
   return must(location, () => locationNotFound(ref.name ?? String(ref.id)));
 }
 
 async function withServices(db: Executor, rows: Selectable<LocationsTable>[]): Promise<Location[]> {
-  const services = rows.length ? await selectLocationServices(db, rows.map((r) => r.id)).execute() : [];
+  const services = rows.length
+    ? await selectLocationServices(
+        db,
+        rows.map((r) => r.id),
+      ).execute()
+    : [];
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
@@ -78,9 +89,14 @@ async function withServices(db: Executor, rows: Selectable<LocationsTable>[]): P
   }));
 }
 
+/** Most characters per location field and per property definition (docs/security.md). */
+export const LOCATION_FIELD_LIMITS: FieldLimits = { name: 255, description: 1000 };
+const DEFINITION_LIMITS: FieldLimits = { name: PROPERTY_LIMITS.name, displayname: 255, default: PROPERTY_LIMITS.value };
+
 /** Creates the location named in the input, or updates it when it exists. */
 export async function setLocation(tx: Tx, caller: Caller, input: LocationInput): Promise<{ location: Location; created: boolean }> {
   requirePermission(caller, 'Manage Catalog');
+  assertFieldLengths('LocationError', 'location', input, LOCATION_FIELD_LIMITS);
   const name = input.name.trim();
   if (name === '') throw new DomainError('LocationError', 'A location must have a <name>.');
   const existing = (await selectLocations(tx, input.id !== undefined ? { id: input.id } : { name }).execute())[0];
@@ -89,7 +105,12 @@ export async function setLocation(tx: Tx, caller: Caller, input: LocationInput):
   if (clash && clash.id !== existing?.id) throw new DomainError('LocationError', `A location named '${name}' already exists.`);
   validateDefinitions(input.customerProperties);
   validateDefinitions(input.additionalProperties);
-  const columns = { name, description: input.description, customerProperties: input.customerProperties, additionalProperties: input.additionalProperties };
+  const columns = {
+    name,
+    description: input.description,
+    customerProperties: input.customerProperties,
+    additionalProperties: input.additionalProperties,
+  };
   const id = existing ? existing.id : await insertLocation(tx, columns);
   if (existing) await updateLocation(tx, id, columns);
   if (input.services) {
@@ -101,7 +122,11 @@ export async function setLocation(tx: Tx, caller: Caller, input: LocationInput):
 
 function validateDefinitions(defs: LocationPropertyDefinition[] | undefined): void {
   const names = new Set<string>();
+  if ((defs?.length ?? 0) > PROPERTY_LIMITS.count) {
+    throw new DomainError('InvalidProperty', `A location defines at most ${PROPERTY_LIMITS.count} properties of each kind.`);
+  }
   for (const d of defs ?? []) {
+    assertFieldLengths('InvalidProperty', 'location property', d, DEFINITION_LIMITS);
     const key = d.name.trim().toLowerCase();
     if (key === '') throw new DomainError('InvalidProperty', 'A location property must have a <name>.');
     if (names.has(key)) throw new DomainError('InvalidProperty', `The property '${d.name}' is listed twice.`);

@@ -3,9 +3,19 @@
  * ("Basic API Customer" → "BAC"); a single word gives its first three letters.
  */
 export function shortCodeFromFullname(fullname: string): string {
-  const words = fullname.normalize('NFKD').replace(/[^A-Za-z0-9 ]+/g, ' ').split(/\s+/).filter(Boolean);
+  const words = fullname
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9 ]+/g, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
   if (words.length === 0) return 'CUST';
-  const code = words.length === 1 ? words[0]!.slice(0, 3) : words.map((w) => w[0]).join('').slice(0, 8);
+  const code =
+    words.length === 1
+      ? words[0]!.slice(0, 3)
+      : words
+          .map((w) => w[0])
+          .join('')
+          .slice(0, 8);
   return code.toUpperCase();
 }
 

@@ -5,7 +5,7 @@ import { inTransaction } from '../core/db/database.js';
 import { DomainError } from '../core/errors.js';
 import { createCustomer, deleteCustomer, findCustomers, getCustomer, updateCustomer } from './customer.service.js';
 import { createUser, deleteUser, findUsers, getUser, updateUser, userRoles } from './user.service.js';
-import { authenticate } from './auth.service.js';
+import { signIn } from './sign-in/sign-in.js';
 import { TEST_ADMIN } from '../../test/support/engine.js';
 
 let t: TestContext;
@@ -30,7 +30,12 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 describe('customers', () => {
   it('generates the short code from the full name and suffixes it on collision', async () => {
     const first = await inTransaction(t.db, (tx) =>
-      createCustomer(tx, t.admin, { fullname: 'Basic API Customer', contactName: 'Admin', contactEmail: 'Admin@csm.local', primaryDomain: 'csm.local' }),
+      createCustomer(tx, t.admin, {
+        fullname: 'Basic API Customer',
+        contactName: 'Admin',
+        contactEmail: 'Admin@csm.local',
+        primaryDomain: 'csm.local',
+      }),
     );
     const second = await inTransaction(t.db, (tx) =>
       createCustomer(tx, t.admin, { fullname: 'Blue Apple Company', contactName: 'A', contactEmail: 'a@b.c', primaryDomain: 'bac2.local' }),
@@ -43,10 +48,14 @@ describe('customers', () => {
 
   it('refuses an incomplete new customer with InvalidNewCustomer and the seed message, writing nothing', async () => {
     const before = (await findCustomers(t.db, t.admin)).length;
-    const err = await inTransaction(t.db, (tx) => createCustomer(tx, t.admin, { fullname: 'No Contact', primaryDomain: 'x.local' })).catch((e) => e);
+    const err = await inTransaction(t.db, (tx) => createCustomer(tx, t.admin, { fullname: 'No Contact', primaryDomain: 'x.local' })).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(DomainError);
     expect(err.code).toBe('InvalidNewCustomer');
-    expect(err.message).toBe('Unable to create customer. A new customer must specify the name, fullname, contactname, contactemail and primarydomain.');
+    expect(err.message).toBe(
+      'Unable to create customer. A new customer must specify the name, fullname, contactname, contactemail and primarydomain.',
+    );
     expect((await findCustomers(t.db, t.admin)).length).toBe(before);
   });
 
@@ -56,12 +65,26 @@ describe('customers', () => {
   });
 
   it('does not let a non-reseller have customers', async () => {
-    expect(await codeOf(inTransaction(t.db, (tx) => createCustomer(tx, t.admin, { fullname: 'Sub', contactName: 'a', contactEmail: 'a@a', primaryDomain: 'a', parent: { id: tree.direct.customer.id } })))).toBe('CustomerError');
+    expect(
+      await codeOf(
+        inTransaction(t.db, (tx) =>
+          createCustomer(tx, t.admin, {
+            fullname: 'Sub',
+            contactName: 'a',
+            contactEmail: 'a@a',
+            primaryDomain: 'a',
+            parent: { id: tree.direct.customer.id },
+          }),
+        ),
+      ),
+    ).toBe('CustomerError');
   });
 
   it('a round trip of unchanged fields creates no request', async () => {
     const c = tree.direct.customer;
-    const { requestId } = await inTransaction(t.db, (tx) => updateCustomer(tx, t.admin, { id: c.id }, { fullname: c.fullname, contactName: c.contactName }));
+    const { requestId } = await inTransaction(t.db, (tx) =>
+      updateCustomer(tx, t.admin, { id: c.id }, { fullname: c.fullname, contactName: c.contactName }),
+    );
     expect(requestId).toBeUndefined();
   });
 });
@@ -85,18 +108,32 @@ describe('users', () => {
   });
 
   it('stores only a scrypt hash and authenticates by name, upn and the bare provider admin name', async () => {
-    const row = await t.db.selectFrom('users').select('password_hash').where('id', '=', tree.customerB.adminUser.id).executeTakeFirstOrThrow();
+    const row = await t.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', tree.customerB.adminUser.id)
+      .executeTakeFirstOrThrow();
     expect(row.password_hash).toMatch(/^scrypt\$/);
     expect(row.password_hash).not.toContain('Passw0rd');
-    expect((await authenticate(t.db, tree.customerB.adminUser.upn, 'Passw0rd!23')).userId).toBe(tree.customerB.adminUser.id);
-    expect((await authenticate(t.db, TEST_ADMIN.user, TEST_ADMIN.password)).customerId).toBe(t.provider.id);
-    expect(await codeOf(authenticate(t.db, tree.customerB.adminUser.name, 'wrong'))).toBe('NotAuthenticated');
+    expect((await signIn(t.db, { login: tree.customerB.adminUser.upn, password: 'Passw0rd!23', address: '127.0.0.1' })).userId).toBe(
+      tree.customerB.adminUser.id,
+    );
+    expect((await signIn(t.db, { login: TEST_ADMIN.user, password: TEST_ADMIN.password, address: '127.0.0.1' })).customerId).toBe(
+      t.provider.id,
+    );
+    expect(await codeOf(signIn(t.db, { login: tree.customerB.adminUser.name, password: 'wrong', address: '127.0.0.1' }))).toBe(
+      'NotAuthenticated',
+    );
   });
 
   it('rejects a disabled user at once', async () => {
-    const extra = await inTransaction(t.db, (tx) => createUser(tx, t.admin, tree.direct.customer, { name: 'temp', password: { password: 'Temp-Passw0rd1' } }));
+    const extra = await inTransaction(t.db, (tx) =>
+      createUser(tx, t.admin, tree.direct.customer, { name: 'temp', password: { password: 'Temp-Passw0rd1' } }),
+    );
     await inTransaction(t.db, (tx) => updateUser(tx, t.admin, tree.direct.customer, { id: extra.user.id }, { enabled: false }));
-    expect(await codeOf(authenticate(t.db, extra.user.name, 'Temp-Passw0rd1'))).toBe('NotAuthenticated');
+    expect(await codeOf(signIn(t.db, { login: extra.user.name, password: 'Temp-Passw0rd1', address: '127.0.0.1' }))).toBe(
+      'NotAuthenticated',
+    );
   });
 });
 
@@ -113,11 +150,22 @@ describe('scoping: a sibling is indistinguishable from a missing customer', () =
   const reads = {
     'get customer': (c: ResellerTree) => getCustomer(t.db, c.resellerA.admin, { id: c.customerB.customer.id }),
     'get customer by name': (c: ResellerTree) => getCustomer(t.db, c.resellerA.admin, { name: c.customerB.customer.name }),
-    'update customer': (c: ResellerTree) => inTransaction(t.db, (tx) => updateCustomer(tx, c.resellerA.admin, { id: c.customerB.customer.id }, { fullname: 'Hacked' })),
-    'delete customer': (c: ResellerTree) => inTransaction(t.db, (tx) => deleteCustomer(tx, c.resellerA.admin, { id: c.customerB.customer.id })),
+    'update customer': (c: ResellerTree) =>
+      inTransaction(t.db, (tx) => updateCustomer(tx, c.resellerA.admin, { id: c.customerB.customer.id }, { fullname: 'Hacked' })),
+    'delete customer': (c: ResellerTree) =>
+      inTransaction(t.db, (tx) => deleteCustomer(tx, c.resellerA.admin, { id: c.customerB.customer.id })),
     'create customer under sibling': (c: ResellerTree) =>
-      inTransaction(t.db, (tx) => createCustomer(tx, c.resellerA.admin, { fullname: 'X', contactName: 'x', contactEmail: 'x@x', primaryDomain: 'x', parent: { id: c.resellerB.customer.id } })),
-    'create user in sibling': (c: ResellerTree) => inTransaction(t.db, (tx) => createUser(tx, c.resellerA.admin, { id: c.customerB.customer.id }, { name: 'intruder' })),
+      inTransaction(t.db, (tx) =>
+        createCustomer(tx, c.resellerA.admin, {
+          fullname: 'X',
+          contactName: 'x',
+          contactEmail: 'x@x',
+          primaryDomain: 'x',
+          parent: { id: c.resellerB.customer.id },
+        }),
+      ),
+    'create user in sibling': (c: ResellerTree) =>
+      inTransaction(t.db, (tx) => createUser(tx, c.resellerA.admin, { id: c.customerB.customer.id }, { name: 'intruder' })),
     'customer admin reads its reseller': (c: ResellerTree) => getCustomer(t.db, c.customerA.admin, { id: c.resellerA.customer.id }),
   };
   for (const [what, attempt] of Object.entries(reads)) {
@@ -129,7 +177,9 @@ describe('scoping: a sibling is indistinguishable from a missing customer', () =
   it('users of a sibling are not found even when the caller names them exactly', async () => {
     const own = await getCustomer(t.db, tree.resellerA.admin, { id: tree.customerA.customer.id });
     expect(await findUsers(t.db, tree.resellerA.admin, own)).toHaveLength(2);
-    expect(await codeOf(getUser(t.db, tree.resellerA.admin, tree.customerB.customer, { id: tree.customerB.adminUser.id }))).toBe('UserNotFound');
+    expect(await codeOf(getUser(t.db, tree.resellerA.admin, tree.customerB.customer, { id: tree.customerB.adminUser.id }))).toBe(
+      'UserNotFound',
+    );
   });
 
   it('the sibling data is unchanged after all attempts', async () => {
@@ -139,14 +189,28 @@ describe('scoping: a sibling is indistinguishable from a missing customer', () =
 });
 
 describe('scoping: services and locations', () => {
-  it('a reseller cannot read or change the services of a sibling\'s customer, even when handed the customer', async () => {
-    const { customerServicesOf, provisionCustomerService, deprovisionCustomerService, provisionUserService } = await import('../services/service-assignment.service.js');
+  it("a reseller cannot read or change the services of a sibling's customer, even when handed the customer", async () => {
+    const { customerServicesOf, provisionCustomerService, deprovisionCustomerService, provisionUserService } =
+      await import('../services/service-assignment.service.js');
     await resell(t.db, t.admin, tree.resellerB, ['FSS']);
-    await inTransaction(t.db, (tx) => provisionCustomerService(tx, t.admin, tree.customerB.customer, { service: { name: 'FSS' }, properties: { FileShareServer: 'BFILE01' }, userPlans: [{ plan: { name: 'FULL' }, enabled: true }] }));
+    await inTransaction(t.db, (tx) =>
+      provisionCustomerService(tx, t.admin, tree.customerB.customer, {
+        service: { name: 'FSS' },
+        properties: { FileShareServer: 'BFILE01' },
+        userPlans: [{ plan: { name: 'FULL' }, enabled: true }],
+      }),
+    );
     const attempts = {
-      'provision a customer service': () => inTransaction(t.db, (tx) => provisionCustomerService(tx, tree.resellerA.admin, tree.customerB.customer, { service: { name: 'HE' } })),
-      'de-provision a customer service': () => inTransaction(t.db, (tx) => deprovisionCustomerService(tx, tree.resellerA.admin, tree.customerB.customer, { name: 'FSS' })),
-      'provision a user service': () => inTransaction(t.db, (tx) => provisionUserService(tx, tree.resellerA.admin, tree.customerB.customer, tree.customerB.adminUser, { service: { name: 'FSS' } })),
+      'provision a customer service': () =>
+        inTransaction(t.db, (tx) =>
+          provisionCustomerService(tx, tree.resellerA.admin, tree.customerB.customer, { service: { name: 'HE' } }),
+        ),
+      'de-provision a customer service': () =>
+        inTransaction(t.db, (tx) => deprovisionCustomerService(tx, tree.resellerA.admin, tree.customerB.customer, { name: 'FSS' })),
+      'provision a user service': () =>
+        inTransaction(t.db, (tx) =>
+          provisionUserService(tx, tree.resellerA.admin, tree.customerB.customer, tree.customerB.adminUser, { service: { name: 'FSS' } }),
+        ),
       'load the customer to read its services': () => getCustomer(t.db, tree.resellerA.admin, { id: tree.customerB.customer.id }),
     };
     for (const [what, attempt] of Object.entries(attempts)) expect(await codeOf(attempt()), what).toBe('CustomerNotFound');
@@ -156,7 +220,13 @@ describe('scoping: services and locations', () => {
 
   it('a reseller cannot hand one of its users a service of a customer it does not own', async () => {
     const { provisionUserService } = await import('../services/service-assignment.service.js');
-    expect(await codeOf(inTransaction(t.db, (tx) => provisionUserService(tx, tree.resellerA.admin, tree.customerA.customer, tree.customerB.adminUser, { service: { name: 'FSS' } })))).toBe('UserNotFound');
+    expect(
+      await codeOf(
+        inTransaction(t.db, (tx) =>
+          provisionUserService(tx, tree.resellerA.admin, tree.customerA.customer, tree.customerB.adminUser, { service: { name: 'FSS' } }),
+        ),
+      ),
+    ).toBe('UserNotFound');
   });
 
   it('locations are the provider\'s: every admin reads them, only "Manage Catalog" changes them', async () => {
@@ -164,7 +234,9 @@ describe('scoping: services and locations', () => {
     await inTransaction(t.db, (tx) => setLocation(tx, t.admin, { name: 'csm.Local', description: 'Main site' }));
     expect((await findLocations(t.db, tree.customerA.admin)).map((l) => l.name)).toContain('csm.Local');
     expect(await codeOf(inTransaction(t.db, (tx) => setLocation(tx, tree.resellerA.admin, { name: 'rogue.local' })))).toBe('NotAuthorized');
-    expect(await codeOf(inTransaction(t.db, (tx) => deleteLocation(tx, tree.resellerA.admin, { name: 'csm.Local' })))).toBe('NotAuthorized');
+    expect(await codeOf(inTransaction(t.db, (tx) => deleteLocation(tx, tree.resellerA.admin, { name: 'csm.Local' })))).toBe(
+      'NotAuthorized',
+    );
     expect((await findLocations(t.db, t.admin)).map((l) => l.name)).not.toContain('rogue.local');
   });
 });

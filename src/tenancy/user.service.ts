@@ -1,4 +1,5 @@
-import type { Selectable } from 'kysely';
+import { assertFieldLengths, assertPropertyMap, MAX_PASSWORD_LENGTH, type FieldLimits } from '../core/field-limits.js';
+import { sql, type Selectable } from 'kysely';
 import type { Executor, Tx } from '../core/db/database.js';
 import { DomainError, must, userNotFound } from '../core/errors.js';
 import { generatePassword, hashPassword } from '../core/crypto.js';
@@ -10,6 +11,8 @@ import { getCustomer, type Customer } from './customer.service.js';
 import type { CustomerRef } from './customer.queries.js';
 import type { UsersTable } from './schema.js';
 import { ROLE } from './permissions.js';
+import { assertMayAssignRoles, assertMayManageUser } from './role-grants.js';
+import { credentialsChanged } from './sign-in/credential-events.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -109,6 +112,29 @@ export interface NewUser extends UserFields {
   name?: string;
 }
 
+/** Most characters per user field (docs/security.md): the directory attributes they become. */
+export const USER_FIELD_LIMITS: FieldLimits = {
+  name: 64,
+  upn: 256,
+  firstName: 64,
+  lastName: 64,
+  displayName: 256,
+  externalEmail: 256,
+  department: 64,
+  location: 64,
+};
+
+function assertUserFields(fields: NewUser): void {
+  assertFieldLengths('InvalidUser', 'user', fields, USER_FIELD_LIMITS);
+  assertPropertyMap('user', 'properties', fields.properties);
+  assertPropertyMap('user', 'additionalProperties', fields.additionalProperties);
+  const password = fields.password?.password;
+  // Hashing is deliberately slow: a megabyte "password" would be a megabyte of scrypt input per try.
+  if (password !== undefined && password.length > MAX_PASSWORD_LENGTH) {
+    throw new DomainError('InvalidUser', `The password is longer than ${MAX_PASSWORD_LENGTH} characters.`, { field: 'password' });
+  }
+}
+
 /** User names carry the customer's short code: "User1" in BAC is "User1_BAC". */
 export function qualifiedUserName(given: string, customerCode: string): string {
   const suffix = `_${customerCode}`;
@@ -148,7 +174,8 @@ function whereUser(customer: Customer, ref: UserFilter) {
       ) as Q;
     }
     if (ref.location !== undefined) r = r.where((eb) => eb(eb.fn('lower', ['users.location']), '=', ref.location!.toLowerCase())) as Q;
-    if (ref.department !== undefined) r = r.where((eb) => eb(eb.fn('lower', ['users.department']), '=', ref.department!.toLowerCase())) as Q;
+    if (ref.department !== undefined)
+      r = r.where((eb) => eb(eb.fn('lower', ['users.department']), '=', ref.department!.toLowerCase())) as Q;
     if (ref.status !== undefined) r = r.where('users.status', '=', ref.status as never) as Q;
     return r;
   };
@@ -159,7 +186,15 @@ export async function findUsers(db: Executor, caller: Caller, customer: Customer
   return rows.map(toUser);
 }
 
+/** A selector that names no user would match the first one; it is refused instead (issue 16). */
+function assertUserSelected(ref: UserRef): void {
+  if (ref.id === undefined && !ref.name && !ref.upn && !ref.fullname) {
+    throw new DomainError('InvalidUser', 'A user must be selected by <id>, <name>, <upn> or <fullname>.');
+  }
+}
+
 export async function findUser(db: Executor, caller: Caller, customer: Customer, ref: UserRef): Promise<User | undefined> {
+  assertUserSelected(ref);
   const row = await whereUser(customer, ref)(scopedUsers(db, caller)).selectAll('users').orderBy('users.id').executeTakeFirst();
   return row && toUser(row);
 }
@@ -190,13 +225,15 @@ export async function createUser(
   input: NewUser,
 ): Promise<{ user: User; requestId: number; generatedPassword: string | undefined }> {
   requirePermission(caller, 'Manage Users');
+  assertUserFields(input);
   const customer = 'path' in customerRef ? customerRef : await getCustomer(tx, caller, customerRef);
   assertCustomerInScope(caller, customer);
   const given = (input.name ?? input.upn?.split('@')[0] ?? '').trim();
-  if (given === '') throw new DomainError('InvalidUser', 'A new user must specify a name or a upn.');
-  if (!/^[A-Za-z0-9._'-]+$/.test(given)) throw new DomainError('InvalidUser', `The user name '${given}' is not valid.`);
+  if (given === '') throw new DomainError('InvalidUser', 'A new user must specify a name or a upn.', { field: 'name' });
+  if (!/^[A-Za-z0-9._'-]+$/.test(given)) throw new DomainError('InvalidUser', `The user name '${given}' is not valid.`, { field: 'name' });
   const name = qualifiedUserName(given, customer.name);
   const upn = (input.upn ?? `${baseUserName(given, customer.name)}@${customer.primaryDomain}`).trim();
+  assertOwnDomain(upn, customer);
   await assertUnique(tx, name, upn);
   const generatedPassword = input.password?.password ? undefined : generatePassword();
   const passwordHash = await hashPassword(input.password?.password ?? generatedPassword!);
@@ -211,10 +248,15 @@ export async function createUser(
       status: 'Requested',
     })
     .returningAll()
+    // The statement's snapshot predates its own row: this counts the customer's other users.
+    .returning(sql<number>`(select count(*) from users where customer_id = ${customer.id} and deleted_at is null)`.as('others'))
     .executeTakeFirstOrThrow();
-  const existing = await tx.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('customer_id', '=', customer.id).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
-  const roles = input.roles ?? (Number(existing.n) === 1 ? [customer.isReseller || customer.parentId === null ? adminRoleFor(customer) : ROLE.customerAdmin] : [ROLE.user]);
-  await setRoles(tx, caller, row.id, roles);
+  const roles =
+    input.roles ??
+    (Number(row.others) === 0
+      ? [customer.isReseller || customer.parentId === null ? adminRoleFor(customer) : ROLE.customerAdmin]
+      : [ROLE.user]);
+  await setRoles(tx, caller, row.id, roles, { newUser: true });
   await recordServiceChange(tx, caller, { action: 'user_created', customerId: customer.id, userId: row.id });
   const requestId = await createRequest(tx, caller, {
     entity: 'user',
@@ -231,6 +273,20 @@ function adminRoleFor(customer: Customer): string {
   return customer.parentId === null ? ROLE.providerAdmin : ROLE.resellerAdmin;
 }
 
+/**
+ * A UPN must be in the customer's own domain (its primary domain or a subdomain of it): a tenant
+ * cannot squat another tenant's addresses. Checked before uniqueness, so a foreign UPN is refused
+ * without saying whether it exists (docs/decisions.md).
+ */
+function assertOwnDomain(upn: string, customer: Customer): void {
+  const at = upn.lastIndexOf('@');
+  const domain = at > 0 ? upn.slice(at + 1).toLowerCase() : '';
+  const own = customer.primaryDomain.toLowerCase();
+  if (domain !== own && !domain.endsWith(`.${own}`)) {
+    throw new DomainError('InvalidUser', `The upn '${upn}' must be in the customer's domain '${customer.primaryDomain}'.`);
+  }
+}
+
 async function assertUnique(tx: Tx, name: string, upn: string, exceptId?: number): Promise<void> {
   let q = tx
     .selectFrom('users')
@@ -240,8 +296,10 @@ async function assertUnique(tx: Tx, name: string, upn: string, exceptId?: number
   if (exceptId !== undefined) q = q.where('id', '<>', exceptId);
   const clash = await q.executeTakeFirst();
   if (clash) {
-    const what = clash.name.toLowerCase() === name.toLowerCase() ? `name '${name}'` : `upn '${upn}'`;
-    throw new DomainError('InvalidUser', `A user with the ${what} already exists.`);
+    const field = clash.name.toLowerCase() === name.toLowerCase() ? 'name' : 'upn';
+    throw new DomainError('InvalidUser', `A user with the ${field === 'name' ? `name '${name}'` : `upn '${upn}'`} already exists.`, {
+      field,
+    });
   }
 }
 
@@ -265,25 +323,54 @@ function userColumns(f: UserFields): Record<string, never> {
   return set as Record<string, never>;
 }
 
-export async function setRoles(tx: Tx, caller: Caller, userId: number, roleNames: string[]): Promise<void> {
+export async function setRoles(
+  tx: Tx,
+  caller: Caller,
+  userId: number,
+  roleNames: string[],
+  opts: { newUser?: boolean } = {},
+): Promise<void> {
   const roles = roleNames.length
-    ? await tx.selectFrom('roles').select(['id', 'name']).where((eb) => eb(eb.fn('lower', ['name']), 'in', roleNames.map((r) => r.toLowerCase()))).execute()
+    ? await tx
+        .selectFrom('roles')
+        .select(['id', 'name'])
+        .where((eb) =>
+          eb(
+            eb.fn('lower', ['name']),
+            'in',
+            roleNames.map((r) => r.toLowerCase()),
+          ),
+        )
+        .execute()
     : [];
   const missing = roleNames.filter((n) => !roles.some((r) => r.name.toLowerCase() === n.toLowerCase()));
-  if (missing.length) throw new DomainError('RoleNotFound', `Role '${missing[0]}' not found.`);
-  if (roles.some((r) => r.name === ROLE.providerAdmin) && caller.customerPath.split('/').filter(Boolean).length !== 1) {
-    throw new DomainError('NotAuthorized', 'Only the service provider can grant the Provider Administrator role.');
-  }
-  await tx.deleteFrom('user_roles').where('user_id', '=', userId).execute();
-  if (roles.length) await tx.insertInto('user_roles').values(roles.map((r) => ({ user_id: userId, role_id: r.id }))).execute();
+  if (missing.length) throw new DomainError('RoleNotFound', `Role '${missing[0]}' not found.`, { field: 'roles' });
+  await assertMayAssignRoles(tx, caller, userId, roles);
+  // A new user has no roles to replace, and no sign-in of it can be cached anywhere yet.
+  if (!opts.newUser) await tx.deleteFrom('user_roles').where('user_id', '=', userId).execute();
+  if (roles.length)
+    await tx
+      .insertInto('user_roles')
+      .values(roles.map((r) => ({ user_id: userId, role_id: r.id })))
+      .execute();
+  if (!opts.newUser) await credentialsChanged(tx, { userId });
 }
 
 /** Applies changed fields; returns undefined requestId when the SET changed nothing. */
-export async function updateUser(tx: Tx, caller: Caller, customer: Customer, ref: UserRef, fields: UserFields): Promise<{ user: User; requestId: number | undefined }> {
+export async function updateUser(
+  tx: Tx,
+  caller: Caller,
+  customer: Customer,
+  ref: UserRef,
+  fields: UserFields,
+): Promise<{ user: User; requestId: number | undefined }> {
   requirePermission(caller, 'Manage Users');
+  assertUserFields(fields);
   const current = await getUser(tx, caller, customer, ref);
+  await assertMayManageUser(tx, caller, current.id);
   const set = userColumns(fields) as Record<string, unknown>;
   if (fields.upn !== undefined && fields.upn !== current.upn) {
+    assertOwnDomain(fields.upn, customer);
     await assertUnique(tx, current.name, fields.upn, current.id);
     set.upn = fields.upn;
   }
@@ -293,15 +380,31 @@ export async function updateUser(tx: Tx, caller: Caller, customer: Customer, ref
   let rolesChanged = false;
   if (fields.roles !== undefined) {
     const now = await userRoles(tx, current.id);
-    rolesChanged = now.map((r) => r.toLowerCase()).sort().join('|') !== fields.roles.map((r) => r.toLowerCase()).sort().join('|');
+    rolesChanged =
+      now
+        .map((r) => r.toLowerCase())
+        .sort()
+        .join('|') !==
+      fields.roles
+        .map((r) => r.toLowerCase())
+        .sort()
+        .join('|');
     if (rolesChanged) await setRoles(tx, caller, current.id, fields.roles);
   }
   if (changed.length === 0 && !rolesChanged) return { user: current, requestId: undefined };
   const row = changed.length
-    ? await tx.updateTable('users').set({ ...(Object.fromEntries(changed.map((k) => [k, set[k]])) as Record<string, never>), modified_at: new Date() }).where('id', '=', current.id).returningAll().executeTakeFirstOrThrow()
+    ? await tx
+        .updateTable('users')
+        .set({ ...(Object.fromEntries(changed.map((k) => [k, set[k]])) as Record<string, never>), modified_at: new Date() })
+        .where('id', '=', current.id)
+        .returningAll()
+        .executeTakeFirstOrThrow()
     : await tx.selectFrom('users').selectAll().where('id', '=', current.id).executeTakeFirstOrThrow();
-  if (set.enabled === false && current.enabled) await recordServiceChange(tx, caller, { action: 'user_disabled', customerId: customer.id, userId: current.id });
-  if (set.enabled === true && !current.enabled) await recordServiceChange(tx, caller, { action: 'user_enabled', customerId: customer.id, userId: current.id });
+  if (changed.includes('password_hash') || changed.includes('enabled')) await credentialsChanged(tx, { userId: current.id });
+  if (set.enabled === false && current.enabled)
+    await recordServiceChange(tx, caller, { action: 'user_disabled', customerId: customer.id, userId: current.id });
+  if (set.enabled === true && !current.enabled)
+    await recordServiceChange(tx, caller, { action: 'user_enabled', customerId: customer.id, userId: current.id });
   const requestId = await createRequest(tx, caller, {
     entity: 'user',
     entityId: current.id,
@@ -315,7 +418,10 @@ export async function updateUser(tx: Tx, caller: Caller, customer: Customer, ref
 
 /** The user's current values as columns, mapped the same way as the fields of a change. */
 function toColumnsSnapshot(u: User): Record<string, unknown> {
-  return userColumns({ ...u, password: { changeAtNextLogon: u.changeAtNextLogon, expires: u.passwordNeverExpires ? 'never' : u.passwordExpires } });
+  return userColumns({
+    ...u,
+    password: { changeAtNextLogon: u.changeAtNextLogon, expires: u.passwordNeverExpires ? 'never' : u.passwordExpires },
+  });
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -327,11 +433,18 @@ function sameValue(a: unknown, b: unknown): boolean {
 export async function deleteUser(tx: Tx, caller: Caller, customer: Customer, ref: UserRef): Promise<number> {
   requirePermission(caller, 'Manage Users');
   const user = await getUser(tx, caller, customer, ref);
-  const { n } = await tx.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('customer_id', '=', customer.id).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+  const { n } = await tx
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('customer_id', '=', customer.id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
   if (Number(n) <= 1) throw new DomainError('InvalidUser', 'Unable to delete the last user from the customer');
   if (user.id === caller.userId) throw new DomainError('InvalidUser', 'A user cannot delete itself.');
+  await assertMayManageUser(tx, caller, user.id);
   const now = new Date();
   await tx.updateTable('users').set({ deleted_at: now, modified_at: now, enabled: false }).where('id', '=', user.id).execute();
+  await credentialsChanged(tx, { userId: user.id });
   await recordServiceChange(tx, caller, { action: 'user_deleted', customerId: customer.id, userId: user.id, quantity: '0' });
   return createRequest(tx, caller, { entity: 'user', entityId: user.id, customerId: customer.id, action: 'delete' });
 }

@@ -47,7 +47,9 @@ describe('Basic API Customer Demo (seed 002)', () => {
 </request>`);
     expect(r.status).toBe(200);
     requestIdOf(r);
-    const found = await api.post(`<request version="1.0" action="FIND"><customer><fullname>Basic API Customer</fullname></customer></request>`);
+    const found = await api.post(
+      `<request version="1.0" action="FIND"><customer><fullname>Basic API Customer</fullname></customer></request>`,
+    );
     const c = found.xml.response.customer[0];
     expect(c.name).toBe('BAC');
     expect(Object.keys(c)).toEqual(['name', 'id', 'fullname', 'billingid', 'primarydomain', 'status']);
@@ -56,9 +58,14 @@ describe('Basic API Customer Demo (seed 002)', () => {
   });
 
   it('answers code 6 with the seed message when a required field is missing', async () => {
-    const r = await api.post(`<request version="1.0" action="SET"><customer><fullname>Half Customer</fullname><contactname>Admin</contactname></customer></request>`);
+    const r = await api.post(
+      `<request version="1.0" action="SET"><customer><fullname>Half Customer</fullname><contactname>Admin</contactname></customer></request>`,
+    );
     expect(r.status).toBe(400);
-    expect(errorOf(r)).toEqual({ id: 6, message: 'Unable to create customer. A new customer must specify the name, fullname, contactname, contactemail and primarydomain.' });
+    expect(errorOf(r)).toEqual({
+      id: 6,
+      message: 'Unable to create customer. A new customer must specify the name, fullname, contactname, contactemail and primarydomain.',
+    });
   });
 
   it('creates User1 and finds the customer users', async () => {
@@ -107,7 +114,9 @@ describe('Basic API Customer Demo (seed 002)', () => {
 </request>`);
     expect(r.status).toBe(200);
     requestIdOf(r);
-    const got = await api.post(`<request action="GET" version="1.0"><customer><name>BAC</name><service><name>HE</name></service></customer></request>`);
+    const got = await api.post(
+      `<request action="GET" version="1.0"><customer><name>BAC</name><service><name>HE</name></service></customer></request>`,
+    );
     const he = got.xml.response.customer[0].service[0];
     expect(he.version).toBe('2010');
     expect(he.package.find((p: any) => p.name === 'Basic').enabled).toBe('True');
@@ -133,7 +142,9 @@ describe('Basic API Customer Demo (seed 002)', () => {
 </request>`);
     expect(r.status).toBe(200);
     requestIdOf(r);
-    const got = await api.post(`<request action="GET" version="1.0"><customer><name>BAC</name><user><name>User1</name><service><name>HE</name></service></user></customer></request>`);
+    const got = await api.post(
+      `<request action="GET" version="1.0"><customer><name>BAC</name><user><name>User1</name><service><name>HE</name></service></user></customer></request>`,
+    );
     const svc = got.xml.response.customer[0].user[0].service[0];
     expect(svc.status).toBe('Requested');
     expect(svc.userpackage[0].fullname).toBe('Ex10 Basic');
@@ -166,7 +177,9 @@ describe('Basic API Customer Demo (seed 002)', () => {
     const refused = await api.post(del);
     expect(refused.status).toBe(400);
     expect(errorOf(refused)?.message).toBe('Unable to delete the last user from the customer');
-    requestIdOf(await api.post(`<request version="1.0" action="SET"><customer><name>BAC</name><user><name>User2</name></user></customer></request>`));
+    requestIdOf(
+      await api.post(`<request version="1.0" action="SET"><customer><name>BAC</name><user><name>User2</name></user></customer></request>`),
+    );
     requestIdOf(await api.post(del));
     const gone = await api.post(`<?xml version="1.0" encoding="utf-8"?> 
 <request version="1.0" action="DELETE"> 

@@ -4,7 +4,7 @@ import { inTransaction } from '../../src/core/db/database.js';
 import { createCustomer } from '../../src/tenancy/customer.service.js';
 import { createUser } from '../../src/tenancy/user.service.js';
 import { provisionCustomerService } from '../../src/services/service-assignment.service.js';
-import { authenticate } from '../../src/tenancy/auth.service.js';
+import { signIn } from '../../src/tenancy/sign-in/sign-in.js';
 import { startCortex, errorOf, requestIdOf, request, type CortexClient, type CortexReply } from './support.js';
 
 let t: TestContext;
@@ -14,7 +14,13 @@ let api: CortexClient;
 beforeAll(async () => {
   t = await openTestContext();
   await inTransaction(t.db, async (tx) => {
-    const { customer } = await createCustomer(tx, t.admin, { name: 'ATest', fullname: 'ATest Customer', contactName: 'A', contactEmail: 'a@atest.local', primaryDomain: 'atest.local' });
+    const { customer } = await createCustomer(tx, t.admin, {
+      name: 'ATest',
+      fullname: 'ATest Customer',
+      contactName: 'A',
+      contactEmail: 'a@atest.local',
+      primaryDomain: 'atest.local',
+    });
     await createUser(tx, t.admin, customer, { name: 'test', password: { password: 'Xx-12345678' } });
     await provisionCustomerService(tx, t.admin, customer, {
       service: { name: 'FSS' },
@@ -22,10 +28,29 @@ beforeAll(async () => {
       properties: { FileShareServer: 'ATESTFILE01' },
       userPlans: ['FULL', 'READ', 'LIST'].map((name) => ({ plan: { name }, enabled: true })),
     });
-    const { customer: bac } = await createCustomer(tx, t.admin, { name: 'BAC', fullname: 'Basic API Customer', contactName: 'Admin', contactEmail: 'Admin@csm.local', primaryDomain: 'csm.local' });
+    const { customer: bac } = await createCustomer(tx, t.admin, {
+      name: 'BAC',
+      fullname: 'Basic API Customer',
+      contactName: 'Admin',
+      contactEmail: 'Admin@csm.local',
+      primaryDomain: 'csm.local',
+    });
     await createUser(tx, t.admin, bac, { name: 'admin', password: { password: 'Xx-12345678' } });
-    await createCustomer(tx, t.admin, { name: 'ZCSP', fullname: 'Z Customer', contactName: 'Z', contactEmail: 'z@z.local', primaryDomain: 'z.local' });
-    await createCustomer(tx, t.admin, { name: 'AA', fullname: 'Reseller AA', contactName: 'A', contactEmail: 'a@aa.local', primaryDomain: 'aa.local', isReseller: true });
+    await createCustomer(tx, t.admin, {
+      name: 'ZCSP',
+      fullname: 'Z Customer',
+      contactName: 'Z',
+      contactEmail: 'z@z.local',
+      primaryDomain: 'z.local',
+    });
+    await createCustomer(tx, t.admin, {
+      name: 'AA',
+      fullname: 'Reseller AA',
+      contactName: 'A',
+      contactEmail: 'a@aa.local',
+      primaryDomain: 'aa.local',
+      isReseller: true,
+    });
   });
   api = await startCortex(t);
 });
@@ -34,7 +59,15 @@ afterAll(async () => {
   await t.close();
 });
 
-const requestCount = async () => Number((await t.db.selectFrom('provisioning_requests').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+const requestCount = async () =>
+  Number(
+    (
+      await t.db
+        .selectFrom('provisioning_requests')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 /** A SET that changes nothing answers with one request, complete at once, that provisions nothing. */
 async function expectNothingProvisioned(reply: CortexReply, before: number): Promise<void> {
@@ -61,7 +94,18 @@ describe('SET request discovery (seed 002, lines 880–1275)', () => {
     const c = r.xml.response.customer[0];
     expect(Object.keys(c)).toEqual(['name', 'id', 'fullname', 'service']);
     const s = c.service[0];
-    expect(Object.keys(s)).toEqual(['name', 'fullname', 'location', 'userlimit', 'isbilled', 'status', 'approvalpending', 'enabled', 'userplan', 'package']);
+    expect(Object.keys(s)).toEqual([
+      'name',
+      'fullname',
+      'location',
+      'userlimit',
+      'isbilled',
+      'status',
+      'approvalpending',
+      'enabled',
+      'userplan',
+      'package',
+    ]);
     expect(s.userlimit).toBe('Unlimited');
     expect(s.isbilled).toBe('True');
     expect(s.approvalpending).toBe('False');
@@ -71,7 +115,9 @@ describe('SET request discovery (seed 002, lines 880–1275)', () => {
   });
 
   it('step 3: the GET response sent back as a SET changes nothing and succeeds', async () => {
-    const got = await api.post(request('GET', '<customer><fullname>ATest Customer</fullname><service><name>FSS</name></service></customer>'));
+    const got = await api.post(
+      request('GET', '<customer><fullname>ATest Customer</fullname><service><name>FSS</name></service></customer>'),
+    );
     const before = await requestCount();
     const asSet = got.body.replace('<response version="1.0">', '<request version="1.0" action="SET">').replace('</response>', '</request>');
     const r = await api.post(asSet);
@@ -97,39 +143,60 @@ describe('SET request discovery (seed 002, lines 880–1275)', () => {
   });
 
   it('rejects a user limit that is neither a number nor Unlimited with code 7', async () => {
-    const r = await api.post(request('SET', '<customer><name>ATest</name><service><name>FSS</name><userlimit>lots</userlimit></service></customer>'));
+    const r = await api.post(
+      request('SET', '<customer><name>ATest</name><service><name>FSS</name><userlimit>lots</userlimit></service></customer>'),
+    );
     expect(errorOf(r)?.id).toBe(7);
   });
 });
 
 describe('advanced properties', () => {
   it('GET customer with <properties detail="true"/> and a round trip of the full customer', async () => {
-    const set = await api.post(request('SET', '<customer><name>ATest</name><properties><property><name>Colour</name><value>Blue</value></property></properties></customer>'));
+    const set = await api.post(
+      request(
+        'SET',
+        '<customer><name>ATest</name><properties><property><name>Colour</name><value>Blue</value></property></properties></customer>',
+      ),
+    );
     requestIdOf(set);
     const r = await api.post(request('GET', '<customer><name>ATest</name><properties detail="true"/></customer>'));
     const c = r.xml.response.customer[0];
     expect(c.properties.property).toEqual([{ name: 'Colour', value: 'Blue' }]);
     expect(c.contactemail).toBe('a@atest.local');
     const before = await requestCount();
-    const back = await api.post(r.body.replace('<response version="1.0">', '<request version="1.0" action="SET">').replace('</response>', '</request>'));
+    const back = await api.post(
+      r.body.replace('<response version="1.0">', '<request version="1.0" action="SET">').replace('</response>', '</request>'),
+    );
     expect(back.status, back.body).toBe(200);
     await expectNothingProvisioned(back, before);
   });
 
   it('GET user with properties and additionalproperties', async () => {
-    const r = await api.post(request('GET', '<customer><name>ATest</name><user><name>test_ATest</name><properties detail="true"/><additionalproperties/></user></customer>'));
+    const r = await api.post(
+      request(
+        'GET',
+        '<customer><name>ATest</name><user><name>test_ATest</name><properties detail="true"/><additionalproperties/></user></customer>',
+      ),
+    );
     const u = r.xml.response.customer[0].user[0];
     expect(u.name).toBe('test_ATest');
     expect(u).toHaveProperty('properties');
     expect(u).toHaveProperty('additionalproperties');
     const before = await requestCount();
-    const back = await api.post(r.body.replace('<response version="1.0">', '<request version="1.0" action="SET">').replace('</response>', '</request>'));
+    const back = await api.post(
+      r.body.replace('<response version="1.0">', '<request version="1.0" action="SET">').replace('</response>', '</request>'),
+    );
     expect(back.status, back.body).toBe(200);
     await expectNothingProvisioned(back, before);
   });
 
   it('GET customer service and user plan properties with detail and filter="all"', async () => {
-    const r = await api.post(request('GET', '<customer><name>ATest</name><service><name>FSS</name><properties detail="true" filter="all"/><userplan><name>FULL</name><properties detail="true" filter="all"/></userplan></service></customer>'));
+    const r = await api.post(
+      request(
+        'GET',
+        '<customer><name>ATest</name><service><name>FSS</name><properties detail="true" filter="all"/><userplan><name>FULL</name><properties detail="true" filter="all"/></userplan></service></customer>',
+      ),
+    );
     const s = r.xml.response.customer[0].service[0];
     const names = s.properties.property.map((p: any) => p.name);
     expect(names).toEqual(['FileShareServer', 'QuotaMB']);
@@ -138,7 +205,14 @@ describe('advanced properties', () => {
   });
 
   it('GET user service user plan properties', async () => {
-    requestIdOf(await api.post(request('SET', '<customer><name>ATest</name><user><name>test_ATest</name><service><name>FSS</name><userplan><name>FULL</name></userplan></service></user></customer>')));
+    requestIdOf(
+      await api.post(
+        request(
+          'SET',
+          '<customer><name>ATest</name><user><name>test_ATest</name><service><name>FSS</name><userplan><name>FULL</name></userplan></service></user></customer>',
+        ),
+      ),
+    );
     const r = await api.post(`<?xml version="1.0" encoding="utf-8"?>
 <request version="1.0" action="GET">
  <customer>
@@ -161,14 +235,26 @@ describe('advanced properties', () => {
   });
 
   it('sets and reads a customer service resource configuration', async () => {
-    requestIdOf(await api.post(request('SET', '<customer><name>ATest</name><service><name>FSS</name><resourceconfiguration><property><name>Server</name><value>fs01</value></property></resourceconfiguration></service></customer>')));
+    requestIdOf(
+      await api.post(
+        request(
+          'SET',
+          '<customer><name>ATest</name><service><name>FSS</name><resourceconfiguration><property><name>Server</name><value>fs01</value></property></resourceconfiguration></service></customer>',
+        ),
+      ),
+    );
     const r = await api.post(request('GET', '<customer><name>ATest</name><service><name>FSS</name></service></customer>'));
     expect(r.xml.response.customer[0].service[0].resourceconfiguration.property).toEqual([{ name: 'Server', value: 'fs01' }]);
   });
 
   it('rejects an undefined service property with code 19 and changes nothing', async () => {
     const before = await requestCount();
-    const r = await api.post(request('SET', '<customer><name>ATest</name><service><name>FSS</name><properties><property><name>Nope</name><value>1</value></property></properties></service></customer>'));
+    const r = await api.post(
+      request(
+        'SET',
+        '<customer><name>ATest</name><service><name>FSS</name><properties><property><name>Nope</name><value>1</value></property></properties></service></customer>',
+      ),
+    );
     expect(errorOf(r)?.id).toBe(19);
     expect(await requestCount()).toBe(before);
   });
@@ -189,7 +275,12 @@ describe('useful techniques and multi-item provisioning', () => {
 </customer>
 </request>`);
     const id = requestIdOf(r);
-    const children = await t.db.selectFrom('provisioning_requests').select(['entity', 'sequence']).where('parent_id', '=', id).orderBy('sequence').execute();
+    const children = await t.db
+      .selectFrom('provisioning_requests')
+      .select(['entity', 'sequence'])
+      .where('parent_id', '=', id)
+      .orderBy('sequence')
+      .execute();
     expect(children.map((c) => c.entity)).toEqual(['user', 'user']);
   });
 
@@ -259,15 +350,29 @@ describe('useful techniques and multi-item provisioning', () => {
     const bad = await api.post(xml('second.local', 'NoSuchPackage'));
     expect(errorOf(bad)?.id).toBe(10);
     expect(await requestCount()).toBe(before);
-    expect((await api.post(request('FIND', '<customer><fullname>Second API Customer</fullname></customer>'))).body).toMatch(/<response version="1.0" \/>/);
+    expect((await api.post(request('FIND', '<customer><fullname>Second API Customer</fullname></customer>'))).body).toMatch(
+      /<response version="1.0" \/>/,
+    );
     const ok = await api.post(xml('second.local', 'Basic'));
     const id = requestIdOf(ok);
-    const children = await t.db.selectFrom('provisioning_requests').select('entity').where('parent_id', '=', id).orderBy('sequence').execute();
+    const children = await t.db
+      .selectFrom('provisioning_requests')
+      .select('entity')
+      .where('parent_id', '=', id)
+      .orderBy('sequence')
+      .execute();
     expect(children.map((c) => c.entity)).toEqual(['customer', 'customer_service']);
   });
 
   it('finds all services for a user, held or not', async () => {
-    requestIdOf(await api.post(request('SET', '<customer><name>BAC</name><user><name>User3</name><service><name>HE</name><userpackage><fullname>Ex10 Full</fullname></userpackage></service></user></customer>')));
+    requestIdOf(
+      await api.post(
+        request(
+          'SET',
+          '<customer><name>BAC</name><user><name>User3</name><service><name>HE</name><userpackage><fullname>Ex10 Full</fullname></userpackage></service></user></customer>',
+        ),
+      ),
+    );
     const r = await api.post(`<?xml version="1.0" encoding="utf-8"?>
 <request action="FIND" trace="false" version="1.0">
  <customer>
@@ -279,18 +384,39 @@ describe('useful techniques and multi-item provisioning', () => {
  </customer>
 </request>`);
     const u = r.xml.response.customer[0].user[0];
-    expect(u.service).toEqual([{ name: 'HE', fullname: 'Hosted Exchange', status: 'Requested', userpackage: [{ name: 'Ex10Full', fullname: 'Ex10 Full' }] }]);
+    expect(u.service).toEqual([
+      { name: 'HE', fullname: 'Hosted Exchange', status: 'Requested', userpackage: [{ name: 'Ex10Full', fullname: 'Ex10 Full' }] },
+    ]);
   });
 
   it('enforces a user plan limit with code 10', async () => {
-    requestIdOf(await api.post(request('SET', '<customer><name>BAC</name><service><name>HE</name><userpackage><fullname>Ex10 Full</fullname><enabled>True</enabled><userlimit>1</userlimit></userpackage></service></customer>')));
-    const r = await api.post(request('SET', '<customer><name>BAC</name><user><name>User4</name><service><name>HE</name><userpackage><fullname>Ex10 Full</fullname></userpackage></service></user></customer>'));
+    requestIdOf(
+      await api.post(
+        request(
+          'SET',
+          '<customer><name>BAC</name><service><name>HE</name><userpackage><fullname>Ex10 Full</fullname><enabled>True</enabled><userlimit>1</userlimit></userpackage></service></customer>',
+        ),
+      ),
+    );
+    const r = await api.post(
+      request(
+        'SET',
+        '<customer><name>BAC</name><user><name>User4</name><service><name>HE</name><userpackage><fullname>Ex10 Full</fullname></userpackage></service></user></customer>',
+      ),
+    );
     expect(errorOf(r)?.id).toBe(10);
     expect(errorOf(r)?.message).toMatch(/user limit \(1\)/);
   });
 
   it('lists the services a reseller can resell: only those provisioned to it', async () => {
-    requestIdOf(await api.post(request('SET', '<customer><name>AA</name><service><name>Reseller</name></service><service><name>HE</name></service><service><name>FSS</name><properties><property><name>FileShareServer</name><value>AAFILE01</value></property></properties></service></customer>')));
+    requestIdOf(
+      await api.post(
+        request(
+          'SET',
+          '<customer><name>AA</name><service><name>Reseller</name></service><service><name>HE</name></service><service><name>FSS</name><properties><property><name>FileShareServer</name><value>AAFILE01</value></property></properties></service></customer>',
+        ),
+      ),
+    );
     const r = await api.post(`<?xml version="1.0" encoding="utf-8"?>
 <request action="GET" version="1.0"> 
 <customer>
@@ -306,32 +432,73 @@ describe('useful techniques and multi-item provisioning', () => {
   });
 
   it("a reseller's customer is offered, and can be provisioned with, only what the reseller resells (code 21 otherwise)", async () => {
-    const created = await api.post(request('SET', '<customer><name>AAC</name><fullname>AA Customer</fullname><contactname>C</contactname><contactemail>c@aac.local</contactemail><primarydomain>aac.local</primarydomain><parent><name>AA</name></parent></customer>'));
+    const created = await api.post(
+      request(
+        'SET',
+        '<customer><name>AAC</name><fullname>AA Customer</fullname><contactname>C</contactname><contactemail>c@aac.local</contactemail><primarydomain>aac.local</primarydomain><parent><name>AA</name></parent></customer>',
+      ),
+    );
     requestIdOf(created);
     const found = await api.post(request('FIND', '<customer><name>AAC</name><service /></customer>'));
-    expect(found.xml.response.customer[0].service.map((x: any) => [x.name, x.status])).toEqual([['FSS', 'NotProvisioned'], ['HE', 'NotProvisioned'], ['Reseller', 'NotProvisioned']]);
+    expect(found.xml.response.customer[0].service.map((x: any) => [x.name, x.status])).toEqual([
+      ['FSS', 'NotProvisioned'],
+      ['HE', 'NotProvisioned'],
+      ['Reseller', 'NotProvisioned'],
+    ]);
     const before = await requestCount();
     const refused = await api.post(request('SET', '<customer><name>AAC</name><service><name>MySQL</name></service></customer>'));
     expect(refused.status).toBe(400);
     expect(errorOf(refused)).toEqual({ id: 21, message: "Service 'MySQL' is not available to customer 'AAC'." });
     expect(await requestCount()).toBe(before);
-    expect(errorOf(await api.post(request('GET', '<customer><name>AAC</name><service><name>MySQL</name></service></customer>')))?.id).toBe(21);
-    requestIdOf(await api.post(request('SET', '<customer><name>AAC</name><service><name>HE</name><package><name>Basic</name></package></service></customer>')));
+    expect(errorOf(await api.post(request('GET', '<customer><name>AAC</name><service><name>MySQL</name></service></customer>')))?.id).toBe(
+      21,
+    );
+    requestIdOf(
+      await api.post(
+        request('SET', '<customer><name>AAC</name><service><name>HE</name><package><name>Basic</name></package></service></customer>'),
+      ),
+    );
     const provider = await api.post(request('FIND', '<customer><name>AA</name><service /></customer>'));
     expect(provider.xml.response.customer[0].service.length).toBeGreaterThan(10);
   });
 
   it('adds, lists and deletes instances of a multi-instance service', async () => {
     requestIdOf(await api.post(request('SET', '<customer><name>BAC</name><service><name>SharePoint2010</name></service></customer>')));
-    requestIdOf(await api.post(request('SET', '<customer><name>BAC</name><service><name>SharePoint2010</name><instances><instance><name>intranet</name></instance></instances></service></customer>')));
-    const bad = await api.post(request('SET', '<customer><name>BAC</name><service><name>HE</name><instances><instance><name>intranet</name></instance></instances></service></customer>'));
+    requestIdOf(
+      await api.post(
+        request(
+          'SET',
+          '<customer><name>BAC</name><service><name>SharePoint2010</name><instances><instance><name>intranet</name></instance></instances></service></customer>',
+        ),
+      ),
+    );
+    const bad = await api.post(
+      request(
+        'SET',
+        '<customer><name>BAC</name><service><name>HE</name><instances><instance><name>intranet</name></instance></instances></service></customer>',
+      ),
+    );
     expect(errorOf(bad)?.id).toBe(10);
-    requestIdOf(await api.post(request('SET', '<customer><name>BAC</name><service><name>MySQL</name><instances><instance><name>db1</name><properties><property><name>DatabaseName</name><value>db1</value></property></properties></instance></instances></service></customer>')));
+    requestIdOf(
+      await api.post(
+        request(
+          'SET',
+          '<customer><name>BAC</name><service><name>MySQL</name><instances><instance><name>db1</name><properties><property><name>DatabaseName</name><value>db1</value></property></properties></instance></instances></service></customer>',
+        ),
+      ),
+    );
     const got = await api.post(request('GET', '<customer><name>BAC</name><service><name>MySQL</name><instances /></service></customer>'));
     expect(got.xml.response.customer[0].service[0].instances.instance.map((i: any) => i.name)).toEqual(['db1']);
     const cannot = await api.post(request('DELETE', '<customer><name>BAC</name><service><name>MySQL</name></service></customer>'));
     expect(errorOf(cannot)?.id).toBe(10);
-    requestIdOf(await api.post(request('DELETE', '<customer><name>BAC</name><service><name>MySQL</name><instances><instance><name>db1</name></instance></instances></service></customer>')));
+    requestIdOf(
+      await api.post(
+        request(
+          'DELETE',
+          '<customer><name>BAC</name><service><name>MySQL</name><instances><instance><name>db1</name></instance></instances></service></customer>',
+        ),
+      ),
+    );
     const after = await api.post(request('GET', '<customer><name>BAC</name><service><name>MySQL</name><instances /></service></customer>'));
     expect(after.xml.response.customer[0].service[0].instances).toBe('');
   });
@@ -354,24 +521,49 @@ describe('user passwords (seed 002, lines 3413–3537)', () => {
   </customer>
 </request>`);
     requestIdOf(r);
-    const row = await t.db.selectFrom('users').select(['id', 'change_at_next_logon', 'password_never_expires']).where('name', '=', `User1_${t.provider.name}`).executeTakeFirstOrThrow();
+    const row = await t.db
+      .selectFrom('users')
+      .select(['id', 'change_at_next_logon', 'password_never_expires'])
+      .where('name', '=', `User1_${t.provider.name}`)
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ change_at_next_logon: true, password_never_expires: true });
-    const caller = await authenticate(t.db, `User1_${t.provider.name}`, 'Hello123');
+    const caller = await signIn(t.db, { login: `User1_${t.provider.name}`, password: 'Hello123', address: '127.0.0.1' });
     expect(caller.userId).toBe(row.id);
   });
 
   it('generates a password when none is given, and rejects a bad expiry date with code 37', async () => {
     requestIdOf(await api.post(request('SET', `<customer><name>${t.provider.name}</name><user><name>User2</name></user></customer>`)));
-    const r = await api.post(request('SET', `<customer><name>${t.provider.name}</name><user><name>User2</name><password><expires>31/12/2030</expires></password></user></customer>`));
+    const r = await api.post(
+      request(
+        'SET',
+        `<customer><name>${t.provider.name}</name><user><name>User2</name><password><expires>31/12/2030</expires></password></user></customer>`,
+      ),
+    );
     expect(errorOf(r)?.id).toBe(37);
-    requestIdOf(await api.post(request('SET', `<customer><name>${t.provider.name}</name><user><name>User2</name><password><expires>2030-12-31</expires></password></user></customer>`)));
+    requestIdOf(
+      await api.post(
+        request(
+          'SET',
+          `<customer><name>${t.provider.name}</name><user><name>User2</name><password><expires>2030-12-31</expires></password></user></customer>`,
+        ),
+      ),
+    );
   });
 
   it('sets roles and rejects an unknown role with code 22', async () => {
-    requestIdOf(await api.post(request('SET', `<customer><name>BAC</name><user><name>User4</name><roles><role><name>Customer Administrator</name></role></roles></user></customer>`)));
+    requestIdOf(
+      await api.post(
+        request(
+          'SET',
+          `<customer><name>BAC</name><user><name>User4</name><roles><role><name>Customer Administrator</name></role></roles></user></customer>`,
+        ),
+      ),
+    );
     const got = await api.post(request('GET', '<customer><name>BAC</name><user><name>User4</name></user></customer>'));
     expect(got.xml.response.customer[0].user[0].roles.role).toEqual([{ name: 'Customer Administrator' }]);
-    const bad = await api.post(request('SET', `<customer><name>BAC</name><user><name>User4</name><roles><role><name>Wizard</name></role></roles></user></customer>`));
+    const bad = await api.post(
+      request('SET', `<customer><name>BAC</name><user><name>User4</name><roles><role><name>Wizard</name></role></roles></user></customer>`),
+    );
     expect(errorOf(bad)?.id).toBe(22);
   });
 });
@@ -388,10 +580,14 @@ describe('customer status and enabled (seed 002, "Customers")', () => {
 
   it('de-provisions and re-provisions ZCSP', async () => {
     const down = requestIdOf(await api.post(doc('<status>NotProvisioned</status>')));
-    expect((await t.db.selectFrom('provisioning_requests').select('action').where('id', '=', down).executeTakeFirstOrThrow()).action).toBe('deprovision');
+    expect((await t.db.selectFrom('provisioning_requests').select('action').where('id', '=', down).executeTakeFirstOrThrow()).action).toBe(
+      'deprovision',
+    );
     await t.db.updateTable('customers').set({ status: 'NotProvisioned' }).where('name', '=', 'ZCSP').execute();
     const up = requestIdOf(await api.post(doc('<status>Provisioned</status>')));
-    expect((await t.db.selectFrom('provisioning_requests').select('action').where('id', '=', up).executeTakeFirstOrThrow()).action).toBe('provision');
+    expect((await t.db.selectFrom('provisioning_requests').select('action').where('id', '=', up).executeTakeFirstOrThrow()).action).toBe(
+      'provision',
+    );
   });
 
   it('rejects an unknown status word with code 17', async () => {
@@ -408,33 +604,62 @@ describe('customer status and enabled (seed 002, "Customers")', () => {
 });
 
 describe('user status (seed 002: <status> on a user)', () => {
-  const doc = (status: string) => request('SET', `<customer><name>ATest</name><user><name>test_ATest</name><status>${status}</status></user></customer>`);
+  const doc = (status: string) =>
+    request('SET', `<customer><name>ATest</name><user><name>test_ATest</name><status>${status}</status></user></customer>`);
   const userRow = () => t.db.selectFrom('users').select(['id', 'status']).where('name', '=', 'test_ATest').executeTakeFirstOrThrow();
 
   it('de-provisions the user with a child request per user service and a ledger row for each', async () => {
     const user = await userRow();
-    const services = await t.db.selectFrom('user_services').select('id').where('user_id', '=', user.id).where('status', '<>', 'NotProvisioned').execute();
+    const services = await t.db
+      .selectFrom('user_services')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .where('status', '<>', 'NotProvisioned')
+      .execute();
     expect(services.length).toBeGreaterThan(0);
     const id = requestIdOf(await api.post(doc('NotProvisioned')));
-    const parent = await t.db.selectFrom('provisioning_requests').select(['entity', 'entity_id', 'action']).where('id', '=', id).executeTakeFirstOrThrow();
+    const parent = await t.db
+      .selectFrom('provisioning_requests')
+      .select(['entity', 'entity_id', 'action'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(parent).toEqual({ entity: 'user', entity_id: user.id, action: 'deprovision' });
-    const children = await t.db.selectFrom('provisioning_requests').select(['entity', 'entity_id', 'action']).where('parent_id', '=', id).orderBy('id').execute();
+    const children = await t.db
+      .selectFrom('provisioning_requests')
+      .select(['entity', 'entity_id', 'action'])
+      .where('parent_id', '=', id)
+      .orderBy('id')
+      .execute();
     expect(children).toEqual(services.map((s) => ({ entity: 'user_service', entity_id: s.id, action: 'deprovision' })));
-    const removed = await t.db.selectFrom('service_changes').select('user_service_id').where('action', '=', 'user_service_removed').where('user_id', '=', user.id).execute();
+    const removed = await t.db
+      .selectFrom('service_changes')
+      .select('user_service_id')
+      .where('action', '=', 'user_service_removed')
+      .where('user_id', '=', user.id)
+      .execute();
     expect(removed.map((r) => r.user_service_id)).toEqual(services.map((s) => s.id));
   });
 
   it('re-provisions a de-provisioned user; accepts the seed\'s "Notprovisioned" spelling; repeats change nothing', async () => {
     await t.db.updateTable('users').set({ status: 'NotProvisioned' }).where('name', '=', 'test_ATest').execute();
     const again = await api.post(doc('Notprovisioned'));
-    expect(await t.db.selectFrom('provisioning_requests').select('desired').where('id', '=', requestIdOf(again)).executeTakeFirstOrThrow()).toEqual({ desired: { noChange: true } });
+    expect(
+      await t.db.selectFrom('provisioning_requests').select('desired').where('id', '=', requestIdOf(again)).executeTakeFirstOrThrow(),
+    ).toEqual({ desired: { noChange: true } });
     const up = requestIdOf(await api.post(doc('Provisioned')));
-    expect(await t.db.selectFrom('provisioning_requests').select(['entity', 'action']).where('id', '=', up).executeTakeFirstOrThrow()).toEqual({ entity: 'user', action: 'provision' });
+    expect(
+      await t.db.selectFrom('provisioning_requests').select(['entity', 'action']).where('id', '=', up).executeTakeFirstOrThrow(),
+    ).toEqual({ entity: 'user', action: 'provision' });
     expect((await userRow()).status).toBe('Requested');
   });
 
   it('refuses to de-provision the caller itself', async () => {
-    const r = await api.post(request('SET', `<customer><name>${t.provider.name}</name><user><id>${t.admin.userId}</id><status>NotProvisioned</status></user></customer>`));
+    const r = await api.post(
+      request(
+        'SET',
+        `<customer><name>${t.provider.name}</name><user><id>${t.admin.userId}</id><status>NotProvisioned</status></user></customer>`,
+      ),
+    );
     expect(errorOf(r)?.id).toBe(15);
   });
 });

@@ -20,7 +20,8 @@ afterAll(async () => {
   await t.close();
 });
 
-const getStatus = async () => (await api.post(request('GET', `<customer><name>${acme.customer.name}</name></customer>`))).xml.response.customer[0].status;
+const getStatus = async () =>
+  (await api.post(request('GET', `<customer><name>${acme.customer.name}</name></customer>`))).xml.response.customer[0].status;
 
 describe('FIND/GET answers are never stale', () => {
   it('shows a status the provisioning engine wrote after the same GET was answered', async () => {

@@ -17,7 +17,11 @@ beforeAll(async () => {
   tree = await makeResellerTree(t.db, t.admin);
   await resell(t.db, t.admin, tree.resellerB, ['FSS']);
   await inTransaction(t.db, async (tx) => {
-    await provisionCustomerService(tx, t.admin, tree.customerB.customer, { service: { name: 'FSS' }, properties: { FileShareServer: 'BFILE01' }, userPlans: [{ plan: { name: 'FULL' }, enabled: true }] });
+    await provisionCustomerService(tx, t.admin, tree.customerB.customer, {
+      service: { name: 'FSS' },
+      properties: { FileShareServer: 'BFILE01' },
+      userPlans: [{ plan: { name: 'FULL' }, enabled: true }],
+    });
     const { user } = await createUser(tx, t.admin, tree.customerB.customer, { name: 'bob', password: { password: PASSWORD } });
     await setRoles(tx, t.admin, user.id, [ROLE.user]);
     const noApi = await createUser(tx, t.admin, tree.customerA.customer, { name: 'noapi', password: { password: PASSWORD } });
@@ -32,9 +36,18 @@ afterAll(async () => {
 });
 
 const changes = async () => {
-  const [r, c, u, s] = await Promise.all(['provisioning_requests', 'customers', 'users', 'customer_services'].map((table) =>
-    t.db.selectFrom(table as 'customers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()));
-  const mod = await t.db.selectFrom('customers').select((eb) => eb.fn.max('modified_at').as('m')).executeTakeFirstOrThrow();
+  const [r, c, u, s] = await Promise.all(
+    ['provisioning_requests', 'customers', 'users', 'customer_services'].map((table) =>
+      t.db
+        .selectFrom(table as 'customers')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    ),
+  );
+  const mod = await t.db
+    .selectFrom('customers')
+    .select((eb) => eb.fn.max('modified_at').as('m'))
+    .executeTakeFirstOrThrow();
   return JSON.stringify([r, c, u, s, mod]);
 };
 
@@ -46,10 +59,26 @@ describe('malformed requests: a clear error XML, never a stack trace, and nothin
     ['missing action', '<request version="1.0"><customer/></request>', 5],
     ['wrong-cased action attribute', '<request version="1.0" Action="FIND"><customer/></request>', 5],
     ['unknown action', '<request version="1.0" action="PATCH"><customer/></request>', 5],
-    ['a DOCTYPE', '<?xml version="1.0"?><!DOCTYPE request [<!ENTITY x "y">]><request version="1.0" action="FIND"><customer><name>&x;</name></customer></request>', 3],
-    ['billion laughs', '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><request version="1.0" action="FIND"><customer><name>&lol2;</name></customer></request>', 3],
-    ['an external entity', '<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><request version="1.0" action="FIND"><customer><name>&xxe;</name></customer></request>', 3],
-    ['nesting deeper than 32', `<request version="1.0" action="SET"><customer><name>X</name>${'<a>'.repeat(40)}${'</a>'.repeat(40)}</customer></request>`, 3],
+    [
+      'a DOCTYPE',
+      '<?xml version="1.0"?><!DOCTYPE request [<!ENTITY x "y">]><request version="1.0" action="FIND"><customer><name>&x;</name></customer></request>',
+      3,
+    ],
+    [
+      'billion laughs',
+      '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><request version="1.0" action="FIND"><customer><name>&lol2;</name></customer></request>',
+      3,
+    ],
+    [
+      'an external entity',
+      '<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><request version="1.0" action="FIND"><customer><name>&xxe;</name></customer></request>',
+      3,
+    ],
+    [
+      'nesting deeper than 32',
+      `<request version="1.0" action="SET"><customer><name>X</name>${'<a>'.repeat(40)}${'</a>'.repeat(40)}</customer></request>`,
+      3,
+    ],
     ['an empty body', '', 3],
   ];
   for (const [what, body, code] of cases) {
@@ -71,7 +100,9 @@ describe('malformed requests: a clear error XML, never a stack trace, and nothin
   });
 
   it('accepts any content type (PowerShell WebClient sends a form type)', async () => {
-    const r = await api.post(request('FIND', '<customer><name>SP</name></customer>'), undefined, { 'content-type': 'application/x-www-form-urlencoded' });
+    const r = await api.post(request('FIND', '<customer><name>SP</name></customer>'), undefined, {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(r.status).toBe(200);
   });
 
@@ -82,7 +113,12 @@ describe('malformed requests: a clear error XML, never a stack trace, and nothin
 
   it('a half-valid SET is rolled back entirely', async () => {
     const before = await changes();
-    const r = await api.post(request('SET', `<customer><name>${tree.direct.customer.name}</name><user><name>Good1</name></user><user><name>bad name!</name></user></customer>`));
+    const r = await api.post(
+      request(
+        'SET',
+        `<customer><name>${tree.direct.customer.name}</name><user><name>Good1</name></user><user><name>bad name!</name></user></customer>`,
+      ),
+    );
     expect(errorOf(r)?.id).toBe(15);
     expect(await changes()).toBe(before);
   });
@@ -101,16 +137,18 @@ describe('authentication', () => {
     expect(errorOf(r)?.id).toBe(12);
   });
 
-  it('rate-limits failed logins per user name', async () => {
+  it('slows failed logins per user name and address: 429 with Retry-After, code 11', async () => {
     const victim = { user: tree.direct.adminUser.name, password: 'guess' };
     for (let i = 0; i < 10; i++) await api.post(request('FIND', '<customer/>'), victim);
     const r = await api.post(request('FIND', '<customer/>'), { ...victim, password: PASSWORD });
-    expect(r.status).toBe(401);
-    expect(errorOf(r)?.message).toMatch(/too many failed attempts/);
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(errorOf(r)?.id).toBe(11);
+    expect(errorOf(r)?.message).toMatch(/try again in \d+ seconds/);
   });
 });
 
-describe('tenancy matrix: reseller A cannot see or change reseller B\'s customers, users or services', () => {
+describe("tenancy matrix: reseller A cannot see or change reseller B's customers, users or services", () => {
   const b = () => tree.customerB.customer.name;
   const attempts = (): [string, string, string, number][] => [
     ['FIND by name', 'FIND', `<customer><name>${b()}</name></customer>`, 0],
@@ -121,9 +159,19 @@ describe('tenancy matrix: reseller A cannot see or change reseller B\'s customer
     ['GET service', 'GET', `<customer><name>${b()}</name><service><name>FSS</name></service></customer>`, 34],
     ['SET customer', 'SET', `<customer><name>${b()}</name><fullname>Hijacked</fullname></customer>`, 34],
     ['SET new user', 'SET', `<customer><name>${b()}</name><user><name>mole</name></user></customer>`, 34],
-    ['SET service', 'SET', `<customer><name>${b()}</name><service><name>FSS</name><status>NotProvisioned</status></service></customer>`, 34],
+    [
+      'SET service',
+      'SET',
+      `<customer><name>${b()}</name><service><name>FSS</name><status>NotProvisioned</status></service></customer>`,
+      34,
+    ],
     ['SET status', 'SET', `<customer><name>${b()}</name><status>NotProvisioned</status></customer>`, 34],
-    ['SET under B as parent', 'SET', `<customer><fullname>Plant</fullname><contactname>a</contactname><contactemail>a@a</contactemail><primarydomain>a.a</primarydomain><parent><name>${tree.resellerB.customer.name}</name></parent></customer>`, 34],
+    [
+      'SET under B as parent',
+      'SET',
+      `<customer><fullname>Plant</fullname><contactname>a</contactname><contactemail>a@a</contactemail><primarydomain>a.a</primarydomain><parent><name>${tree.resellerB.customer.name}</name></parent></customer>`,
+      34,
+    ],
     ['DELETE user', 'DELETE', `<customer><name>${b()}</name><user><name>bob</name></user></customer>`, 34],
     ['DELETE customer', 'DELETE', `<customer><name>${b()}</name></customer>`, 34],
   ];
@@ -152,7 +200,10 @@ describe('tenancy matrix: reseller A cannot see or change reseller B\'s customer
   });
 
   it('a missing user answers code 16', async () => {
-    const r = await api.post(request('GET', `<customer><name>${tree.customerA.customer.name}</name><user><name>ghost</name></user></customer>`), alpha);
+    const r = await api.post(
+      request('GET', `<customer><name>${tree.customerA.customer.name}</name><user><name>ghost</name></user></customer>`),
+      alpha,
+    );
     expect(errorOf(r)?.id).toBe(16);
   });
 });

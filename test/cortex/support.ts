@@ -7,6 +7,7 @@ import { TEST_ADMIN } from '../support/engine.js';
 export interface CortexReply {
   status: number;
   contentType: string | null;
+  headers: Headers;
   body: string;
   /** The response parsed into plain objects (attributes as @_name), for shape assertions. */
   xml: any;
@@ -21,7 +22,11 @@ export interface CortexClient {
   close(): Promise<void>;
 }
 
-const parser = new XMLParser({ ignoreAttributes: false, parseTagValue: false, isArray: (name) => ['customer', 'user', 'service', 'userplan', 'userpackage', 'package', 'property', 'instance', 'role'].includes(name) });
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  parseTagValue: false,
+  isArray: (name) => ['customer', 'user', 'service', 'userplan', 'userpackage', 'package', 'property', 'instance', 'role'].includes(name),
+});
 
 export const ADMIN = { user: TEST_ADMIN.user, password: TEST_ADMIN.password };
 
@@ -29,11 +34,29 @@ export async function startCortex(t: TestContext): Promise<CortexClient> {
   const app = await buildServer(t.ctx);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `${address}/CortexAPI/Default.aspx`;
-  const call = async (method: string, target: string, body: string | undefined, credentials: { user: string; password: string } | null, headers: Record<string, string>): Promise<CortexReply> => {
-    const auth: Record<string, string> = credentials ? { authorization: 'Basic ' + Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64') } : {};
-    const res = await fetch(target, { method, body, headers: { ...(body !== undefined ? { 'content-type': 'text/xml' } : {}), ...auth, ...headers } });
+  const call = async (
+    method: string,
+    target: string,
+    body: string | undefined,
+    credentials: { user: string; password: string } | null,
+    headers: Record<string, string>,
+  ): Promise<CortexReply> => {
+    const auth: Record<string, string> = credentials
+      ? { authorization: 'Basic ' + Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64') }
+      : {};
+    const res = await fetch(target, {
+      method,
+      body,
+      headers: { ...(body !== undefined ? { 'content-type': 'text/xml' } : {}), ...auth, ...headers },
+    });
     const text = await res.text();
-    return { status: res.status, contentType: res.headers.get('content-type'), body: text, xml: text.startsWith('<?xml') ? parser.parse(text) : undefined };
+    return {
+      status: res.status,
+      contentType: res.headers.get('content-type'),
+      headers: res.headers,
+      body: text,
+      xml: text.startsWith('<?xml') ? parser.parse(text) : undefined,
+    };
   };
   return {
     url,

@@ -4,10 +4,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { withDefaultUser } from '../../src/core/db/database.js';
 import { TEST_ENGINE, TEST_PG_URL, databaseUrl } from '../support/engine.js';
+import { adminQuery } from '../support/fresh-db.js';
 
 const BIN = path.resolve('bin/tenantry.js');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantry-start-'));
@@ -19,16 +18,6 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
   if (serverDb) await adminQuery(`drop database if exists ${serverDb} with (force)`);
 });
-
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: withDefaultUser(TEST_PG_URL) });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 /** An empty database for a real first start: PGlite in a fresh data dir, or a new database on the server. */
 async function engineEnv(): Promise<NodeJS.ProcessEnv> {
@@ -66,7 +55,9 @@ async function start(extra: NodeJS.ProcessEnv): Promise<{ port: number; output: 
   child.stderr.on('data', (d) => (out += d));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status === 200 && r.json()).catch(() => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`)
+      .then((r) => r.status === 200 && r.json())
+      .catch(() => false);
     if (ok) {
       expect(ok).toEqual({ status: 'ok' });
       break;

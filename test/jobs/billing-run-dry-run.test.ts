@@ -21,13 +21,22 @@ let testy: User;
 let he: number;
 
 const mailbox = (userServiceId: number, user: User, plan: 'Ex10Basic' | 'Ex10Full' = 'Ex10Basic') => ({
-  customerId: user.customerId, userId: user.id, serviceId: he, userServiceId, customerServiceId: 7000 + user.customerId,
-  planCode: plan, planName: plan === 'Ex10Basic' ? 'Ex10 Basic' : 'Ex10 Full', sku: plan === 'Ex10Basic' ? 'HE-MBX-BASIC' : 'HE-MBX-FULL',
+  customerId: user.customerId,
+  userId: user.id,
+  serviceId: he,
+  userServiceId,
+  customerServiceId: 7000 + user.customerId,
+  planCode: plan,
+  planName: plan === 'Ex10Basic' ? 'Ex10 Basic' : 'Ex10 Full',
+  sku: plan === 'Ex10Basic' ? 'HE-MBX-BASIC' : 'HE-MBX-FULL',
 });
 
 /** Everything a billing run writes, to prove a dry run wrote none of it. */
 async function state(): Promise<unknown> {
-  const items = await sql`select id, bill_period_id, service_change_id, ended_at, trim_scale(quantity)::text as q from bill_items order by id`.execute(t.db);
+  const items =
+    await sql`select id, bill_period_id, service_change_id, ended_at, trim_scale(quantity)::text as q from bill_items order by id`.execute(
+      t.db,
+    );
   const periods = await sql`select id, end_date, last_run_at, finalized_at from bill_periods order by id`.execute(t.db);
   const runs = await sql`select id, status from billing_runs order by id`.execute(t.db);
   return { items: items.rows, periods: periods.rows, runs: runs.rows };
@@ -75,7 +84,13 @@ describe('Billing Run task dry run', () => {
   it('`jobs run ID --dry-run` reports the diff in the run and its log; the real run then writes exactly that', async () => {
     const env = await jobsEnv(t.ctx);
     const job = await inTransaction(t.db, (tx) =>
-      createJob(tx, t.admin, env, { label: 'Reprocess June', task: 'billing-run', cron: '0 0 1 1 *', logLevel: 'Verbose', parameters: { BillingPeriod: '2024-06-30', Reprocess: 'True' } }),
+      createJob(tx, t.admin, env, {
+        label: 'Reprocess June',
+        task: 'billing-run',
+        cron: '0 0 1 1 *',
+        logLevel: 'Verbose',
+        parameters: { BillingPeriod: '2024-06-30', Reprocess: 'True' },
+      }),
     );
     const runner = new JobRunner(t.ctx, env);
     const before = await state();
@@ -89,16 +104,25 @@ describe('Billing Run task dry run', () => {
     expect(dry.message).toBe('dry run: 1 period(s); 1 items would be added, 1 changed, 0 removed; 2 customer quantities would change');
     const log = await runLogs(t.db, t.admin, dry.id);
     expect(log.map((e) => e.code)).toEqual(['BR01', 'BR02', 'BR05', 'BR05', 'BR04']);
-    expect(log[1]!.message).toBe('Billing period 2024-06-30: 6 items; the run would add 1, change 1 and remove 0 items, and change 2 customer quantities.');
-    expect(log[2]!.message).toBe(`${acme.customer.name} SKU HE-MBX-BASIC: billable quantity at the end of billing period 2024-06-30 would change from 2 to 1.`);
+    expect(log[1]!.message).toBe(
+      'Billing period 2024-06-30: 6 items; the run would add 1, change 1 and remove 0 items, and change 2 customer quantities.',
+    );
+    expect(log[2]!.message).toBe(
+      `${acme.customer.name} SKU HE-MBX-BASIC: billable quantity at the end of billing period 2024-06-30 would change from 2 to 1.`,
+    );
 
     const real = await getRun(t.db, t.admin, (await runner.runNow(t.admin, job.id)).id);
     expect(real.status).toBe('Succeeded');
     // A rewritten item is one written and one replaced: 1 added + 1 changed written, 1 changed replaced.
-    expect((await runLogs(t.db, t.admin, real.id, { search: 'BR02' }))[0]!.message).toMatch(/^Billing period 2024-06-30: 6 items \(2 written, 1 replaced or gone\)/);
+    expect((await runLogs(t.db, t.admin, real.id, { search: 'BR02' }))[0]!.message).toMatch(
+      /^Billing period 2024-06-30: 6 items \(2 written, 1 replaced or gone\)/,
+    );
     const summary = await billingSummary(t.db, t.admin, { endDate: '2024-06-30', billable: true });
     const mailboxes = summary.items.filter((i) => i.sku?.startsWith('HE-MBX')).map((i) => [i.sku, i.currentPeriod]);
-    expect(mailboxes).toEqual([['HE-MBX-BASIC', '1'], ['HE-MBX-FULL', '1']]);
+    expect(mailboxes).toEqual([
+      ['HE-MBX-BASIC', '1'],
+      ['HE-MBX-FULL', '1'],
+    ]);
 
     // Nothing left to change: a second dry run says so.
     const again = await getRun(t.db, t.admin, (await runner.runNow(t.admin, job.id, { dryRun: true })).id);
@@ -109,12 +133,19 @@ describe('Billing Run task dry run', () => {
   it('reports a period the run refuses (closed, no Reprocess) as BR03 without writing', async () => {
     const env = await jobsEnv(t.ctx);
     const job = await inTransaction(t.db, (tx) =>
-      createJob(tx, t.admin, env, { label: 'June without reprocess', task: 'billing-run', cron: '0 0 1 1 *', parameters: { BillingPeriod: '2024-06-30' } }),
+      createJob(tx, t.admin, env, {
+        label: 'June without reprocess',
+        task: 'billing-run',
+        cron: '0 0 1 1 *',
+        parameters: { BillingPeriod: '2024-06-30' },
+      }),
     );
     const before = await state();
     const run = await new JobRunner(t.ctx, env).runNow(t.admin, job.id, { dryRun: true });
     expect(run.status).toBe('Failed');
-    expect((await runLogs(t.db, t.admin, run.id, { search: 'BR03' }))[0]!.message).toMatch(/^Billing run failed: The billing period ending 2024-06-30 is closed/);
+    expect((await runLogs(t.db, t.admin, run.id, { search: 'BR03' }))[0]!.message).toMatch(
+      /^Billing run failed: The billing period ending 2024-06-30 is closed/,
+    );
     expect(await state()).toEqual(before);
   });
 });

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDACT } from '../../src/core/logger.js';
 import { jobsConsoleRoutes } from '../../src/api/console/jobs.routes.js';
+import { FairUse, fairUseLimitsOf } from '../../src/api/fair-use.js';
 import { runBilling } from '../../src/billing/run/run-billing.js';
 import { loadDemo } from '../../src/demo/demo.js';
 import { demoJobs, demoQuantities, startPsaDemo, type PsaDemo } from '../../src/demo/psa-demo.js';
@@ -21,19 +22,39 @@ const AUTH = `Basic ${Buffer.from(`${TEST_ADMIN.user}:${TEST_ADMIN.password}`).t
 const SECRET_VALUES = ['sim-secret', 'SIMINTEGRATIONCODE', 'simPrivateKey', 'simPublicKey'];
 
 async function call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
-  const res = await api.inject({ method, url, headers: { authorization: AUTH }, ...(payload === undefined ? {} : { payload: payload as object }) });
+  const res = await api.inject({
+    method,
+    url,
+    headers: { authorization: AUTH },
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
   responses.push(res.body);
-  return { status: res.statusCode, body: res.headers['content-type']?.toString().includes('json') ? res.json() : res.body, headers: res.headers };
+  return {
+    status: res.statusCode,
+    body: res.headers['content-type']?.toString().includes('json') ? res.json() : res.body,
+    headers: res.headers,
+  };
 }
 
 beforeAll(async () => {
   t = await openTestContext();
   // Capture everything the process logs, at the most verbose level, to prove secrets never reach it.
-  t.ctx.logger = pino({ level: 'trace', redact: { paths: REDACT, censor: '[redacted]' } }, new Writable({ write(chunk, _e, cb) { logText += String(chunk); cb(); } }));
+  t.ctx.logger = pino(
+    { level: 'trace', redact: { paths: REDACT, censor: '[redacted]' } },
+    new Writable({
+      write(chunk, _e, cb) {
+        logText += String(chunk);
+        cb();
+      },
+    }),
+  );
   await loadDemo(t.ctx, t.admin);
   await runBilling(t.db, t.admin, {});
   demo = await startPsaDemo();
   api = Fastify({ loggerInstance: t.ctx.logger }) as unknown as FastifyInstance;
+  // The console handlers take a fair-use slot per request, as under the real server (src/api/server.ts).
+  api.decorate('fairUse', new FairUse(fairUseLimitsOf(t.ctx.config)));
+  api.addHook('onResponse', async (request) => request.releaseFairUseSlot?.());
   await jobsConsoleRoutes()(api, t.ctx);
 });
 afterAll(async () => {
@@ -52,7 +73,12 @@ describe('PSA sync end to end: console API → job run → simulators over HTTP'
     const [at, cw] = demoJobs(demo);
     const a = await call('POST', '/api/console/jobs', { ...at, enabled: true });
     expect(a.status).toBe(201);
-    expect(a.body).toMatchObject({ task: 'autotask-psa', taskLabel: 'Autotask PSA', secretsSet: ['UserName', 'Secret', 'IntegrationCode'], enabled: true });
+    expect(a.body).toMatchObject({
+      task: 'autotask-psa',
+      taskLabel: 'Autotask PSA',
+      secretsSet: ['UserName', 'Secret', 'IntegrationCode'],
+      enabled: true,
+    });
     expect(a.body.parameters).toMatchObject({ ProRatedTransactions: 'False', CustomersFilter: '' });
     expect(new Date(a.body.nextRunAt).getTime()).toBeGreaterThan(Date.now());
     atJob = a.body.id;
@@ -68,8 +94,12 @@ describe('PSA sync end to end: console API → job run → simulators over HTTP'
     const res = await call('POST', `/api/console/jobs/${atJob}/run`, { dryRun: true });
     expect(res.status).toBe(200);
     expect(res.body.dryRun).toBe(true);
-    expect(res.body.changes).toContainEqual(expect.objectContaining({ customerCode: 'FI', sku: 'HE-MBX-BASIC', action: 'update', from: 5, to: 2 }));
-    expect(res.body.changes).toContainEqual(expect.objectContaining({ customerCode: 'TT', sku: 'HAD-OFFICE', action: 'create', from: 0, to: 1 }));
+    expect(res.body.changes).toContainEqual(
+      expect.objectContaining({ customerCode: 'FI', sku: 'HE-MBX-BASIC', action: 'update', from: 5, to: 2 }),
+    );
+    expect(res.body.changes).toContainEqual(
+      expect.objectContaining({ customerCode: 'TT', sku: 'HAD-OFFICE', action: 'create', from: 0, to: 1 }),
+    );
     expect(demoQuantities(demo)).toEqual(before);
   });
 
@@ -88,12 +118,18 @@ describe('PSA sync end to end: console API → job run → simulators over HTTP'
     // Created because AllowAtriaCreateItems is True (AT11).
     expect(qty('29683492', 'HAD-OFFICE')?.autotask).toBe(1);
 
-    const logs = (await call('GET', `/api/console/jobs/runs/${queued.body.id}/logs`)).body.entries as { code: string; level: string; message: string }[];
+    const logs = (await call('GET', `/api/console/jobs/runs/${queued.body.id}/logs`)).body.entries as {
+      code: string;
+      level: string;
+      message: string;
+    }[];
     expect(logs[0]!.code).toBe('AT22');
     expect(logs.map((e) => e.code)).toEqual(expect.arrayContaining(['AT01', 'AT09', 'AT11', 'AT20', 'AT21', 'AT24']));
     // Demo lines without a SKU (user counts) are reported, not pushed (AT07).
     expect(logs.some((e) => e.code === 'AT07')).toBe(true);
-    const byCode = (await call('GET', `/api/console/jobs/runs/${queued.body.id}/logs?sort=code&search=AT09`)).body.entries as { code: string }[];
+    const byCode = (await call('GET', `/api/console/jobs/runs/${queued.body.id}/logs?sort=code&search=AT09`)).body.entries as {
+      code: string;
+    }[];
     expect(byCode.length).toBeGreaterThan(0);
     expect(byCode.every((e) => e.code === 'AT09')).toBe(true);
     const csv = await call('GET', `/api/console/jobs/runs/${queued.body.id}/logs?format=csv&sort=level`);
@@ -124,7 +160,9 @@ describe('PSA sync end to end: console API → job run → simulators over HTTP'
   it('refuses callers without Manage Jobs, and secrets appear in no response, log line or database row', async () => {
     const anon = await api.inject({ method: 'GET', url: '/api/console/jobs' });
     expect(anon.statusCode).toBe(401);
-    const edited = await call('PATCH', `/api/console/jobs/${atJob}`, { secrets: { UserName: DEFAULT_USER, Secret: 'sim-secret', IntegrationCode: 'SIMINTEGRATIONCODE' } });
+    const edited = await call('PATCH', `/api/console/jobs/${atJob}`, {
+      secrets: { UserName: DEFAULT_USER, Secret: 'sim-secret', IntegrationCode: 'SIMINTEGRATIONCODE' },
+    });
     expect(edited.status).toBe(200);
     const rows = JSON.stringify([
       await t.db.selectFrom('jobs').selectAll().execute(),

@@ -1,7 +1,12 @@
 /**
  * A scheduler process for the two-process tests: ticks a JobRunner against the PostgreSQL
- * database in argv[2] for argv[4] ms as owner argv[3]. Its "billing-run" task sleeps for
- * SLOW_MS, so runs overlap in time unless the database prevents it.
+ * database in argv[2] as owner argv[3] until the condition in argv[4] holds: `runs:N` (N runs have
+ * succeeded), `reaped:OWNER` (no run of OWNER is still Running: this process marked the dead ones
+ * Failed) or `forever` (until killed). It ticks at least once before it checks. Tests
+ * wait on these conditions, not on durations, so a loaded machine only makes them slower. Its
+ * "billing-run" task sleeps for argv[5] ms, so runs overlap in time unless the database prevents it.
+ * argv[6] is the job lease in ms: short where a test needs a dead process's run reaped, long
+ * enough elsewhere that no loaded machine stalls a live run past it.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,7 +18,7 @@ import { getProvider } from '../../src/tenancy/customer.service.js';
 import { JobRunner } from '../../src/jobs/runner.js';
 import { taskRegistry } from '../../src/jobs/tasks/registry.js';
 
-const [url, owner, durationMs, slowMs] = process.argv.slice(2);
+const [url, owner, until, slowMs, leaseMs] = process.argv.slice(2);
 const database = await openDatabase({ url: url! });
 const ctx = {
   config: loadConfig({}),
@@ -36,12 +41,49 @@ const registry = taskRegistry([
     },
   },
 ]);
-const runner = new JobRunner(ctx, { registry, box: ctx.secrets }, { owner, heartbeatMs: 200, leaseMs: 1_500, missedAfterMs: 30_000 });
+const runner = new JobRunner(
+  ctx,
+  { registry, box: ctx.secrets },
+  {
+    owner,
+    heartbeatMs: 200,
+    leaseMs: Number(leaseMs),
+    missedAfterMs: 30_000,
+  },
+);
 process.stdout.write('ready\n');
-const until = Date.now() + Number(durationMs);
-while (Date.now() < until) {
+/** Whether the stop condition holds (a safety deadline turns a hang into a failure with a message). */
+async function done(): Promise<boolean> {
+  const [kind, arg] = until!.split(':');
+  if (kind === 'runs') {
+    const n = await database.db
+      .selectFrom('job_runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'Succeeded')
+      .executeTakeFirstOrThrow();
+    return Number(n.n) >= Number(arg);
+  }
+  if (kind === 'reaped') {
+    return (
+      (await database.db
+        .selectFrom('job_runs')
+        .select('id')
+        .where('owner', '=', arg!)
+        .where('status', '=', 'Running')
+        .executeTakeFirst()) === undefined
+    );
+  }
+  return false;
+}
+
+const deadline = Date.now() + 240_000;
+do {
+  if (Date.now() > deadline) {
+    process.stderr.write(`scheduler-child ${owner}: condition ${until} not reached in 240 s\n`);
+    process.exit(2);
+  }
   await runner.tick();
   await sleep(50);
-}
+} while (!(await done()));
 await runner.drain();
 await database.close();

@@ -105,10 +105,7 @@ function writeConfig(dir: string, suffix: string, rootDN: string, rootPassword: 
   writeFileSync(join(dir, 'config.ldif'), config);
   const dc = /^dc=([^,]+)/.exec(suffix)?.[1];
   if (!dc) throw new Error(`suffix must start with dc=: ${suffix}`);
-  writeFileSync(
-    join(dir, 'base.ldif'),
-    `dn: ${suffix}\nobjectClass: dcObject\nobjectClass: organization\no: tenantry test\ndc: ${dc}\n`,
-  );
+  writeFileSync(join(dir, 'base.ldif'), `dn: ${suffix}\nobjectClass: dcObject\nobjectClass: organization\no: tenantry test\ndc: ${dc}\n`);
 }
 
 /** Resolves once slapd is ready: our child alive, its pid file written, and the port answering. */
@@ -152,7 +149,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
   });
   closeSync(fd);
   const log = () => readFileSync(logFile, 'utf8');
-  const hasExited = await waitReady(child, dir, port, options.startTimeoutMs ?? 10_000, log);
+  const hasExited = await waitReady(child, dir, port, options.startTimeoutMs ?? 60_000, log);
 
   return {
     url: `ldap://127.0.0.1:${port}`,

@@ -28,7 +28,10 @@ afterAll(async () => {
 
 async function settleCustomer(customerId: number) {
   const all = await t.db.selectFrom('provisioning_requests').select('id').where('customer_id', '=', customerId).execute();
-  return settle(t.db, all.map((r) => r.id));
+  return settle(
+    t.db,
+    all.map((r) => r.id),
+  );
 }
 
 describeWithSlapd('LDAP end to end through the engine', () => {
@@ -67,7 +70,12 @@ describeWithSlapd('LDAP end to end through the engine', () => {
 
   it('creates the customer OU, the user with its password and the service group, then removes them on de-provision', async () => {
     const stored = await inTransaction(t.db, (tx) =>
-      setServiceDriver(tx, t.admin, t.ctx.secrets, { name: 'Citrix' }, 'ldap', { url: ldap.url, bindDN: ldap.bindDN, bindPassword: ldap.bindPassword, baseDN: baseDN() }),
+      setServiceDriver(tx, t.admin, t.ctx.secrets, { name: 'Citrix' }, 'ldap', {
+        url: ldap.url,
+        bindDN: ldap.bindDN,
+        bindPassword: ldap.bindPassword,
+        baseDN: baseDN(),
+      }),
     );
     expect(stored.config.bindPassword).toBe('********');
     const raw = await t.db.selectFrom('services').select('driver_config').where('code', '=', 'Citrix').executeTakeFirstOrThrow();
@@ -94,7 +102,10 @@ describeWithSlapd('LDAP end to end through the engine', () => {
 
     const { requestId } = await inTransaction(t.db, (tx) => deprovisionCustomer(tx, t.admin, { id: tenant.customer.id }));
     const tree = await t.db.selectFrom('provisioning_requests').select('id').where('root_id', '=', requestId!).execute();
-    const done = await settle(t.db, tree.map((r) => r.id));
+    const done = await settle(
+      t.db,
+      tree.map((r) => r.id),
+    );
     expect(done.filter((r) => r.status !== 'NotProvisioned')).toEqual([]);
     expect(await entry(layout.customerDN(where))).toBeNull();
     expect(await entry(userDN)).toBeNull();
@@ -112,7 +123,11 @@ describe('webhook end to end through the engine', () => {
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         const header = req.headers[SIGNATURE_HEADER.toLowerCase()] as string;
-        received.push({ valid: verifyWebhookSignature(secret, header, body, 300), tampered: verifyWebhookSignature(secret, header, body + ' ', 300), body: JSON.parse(body) });
+        received.push({
+          valid: verifyWebhookSignature(secret, header, body, 300),
+          tampered: verifyWebhookSignature(secret, header, body + ' ', 300),
+          body: JSON.parse(body),
+        });
         res.writeHead(answer).end();
       });
     });
@@ -122,14 +137,22 @@ describe('webhook end to end through the engine', () => {
       await inTransaction(t.db, (tx) => setServiceDriver(tx, t.admin, t.ctx.secrets, { name: 'BlackBerry5' }, 'webhook', { url, secret }));
       const tenant = await makeTenant(t.db, t.admin, { fullname: 'Hook Corp' });
       await settleCustomer(tenant.customer.id);
-      const { requestId } = await inTransaction(t.db, (tx) => provisionCustomerService(tx, t.admin, tenant.customer, { service: { name: 'BlackBerry5' } }));
+      const { requestId } = await inTransaction(t.db, (tx) =>
+        provisionCustomerService(tx, t.admin, tenant.customer, { service: { name: 'BlackBerry5' } }),
+      );
       const [ok] = await settle(t.db, [requestId!]);
       expect(ok!.status).toBe('Provisioned');
       const delivery = received.find((r) => r.body.requestId === requestId)!;
-      expect(delivery).toMatchObject({ valid: true, tampered: false, body: { entity: 'customer_service', action: 'provision', service: { code: 'BlackBerry5' } } });
+      expect(delivery).toMatchObject({
+        valid: true,
+        tampered: false,
+        body: { entity: 'customer_service', action: 'provision', service: { code: 'BlackBerry5' } },
+      });
 
       answer = 422;
-      const failing = await inTransaction(t.db, (tx) => provisionCustomerService(tx, t.admin, tenant.customer, { service: { name: 'BlackBerry5' }, properties: { note: 'x' } }));
+      const failing = await inTransaction(t.db, (tx) =>
+        provisionCustomerService(tx, t.admin, tenant.customer, { service: { name: 'BlackBerry5' }, properties: { note: 'x' } }),
+      );
       const [failed] = await settle(t.db, [failing.requestId!]);
       expect(failed).toMatchObject({ status: 'Failed', attempts: 1 });
       expect(failed!.error).toMatch(/422/);

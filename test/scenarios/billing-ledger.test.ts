@@ -8,7 +8,12 @@ import { inTransaction } from '../../src/core/db/database.js';
 import { createUser, type User } from '../../src/tenancy/user.service.js';
 import { runBilling } from '../../src/billing/run/run-billing.js';
 import { billingSummary } from '../../src/billing/summary.js';
-import { deprovisionCustomerService, deprovisionUserService, provisionCustomerService, provisionUserService } from '../../src/services/service-assignment.service.js';
+import {
+  deprovisionCustomerService,
+  deprovisionUserService,
+  provisionCustomerService,
+  provisionUserService,
+} from '../../src/services/service-assignment.service.js';
 import { deprovisionCustomer } from '../../src/provisioning/customer-lifecycle.js';
 
 let t: TestContext;
@@ -23,7 +28,10 @@ async function tenantWithMailbox(fullname: string): Promise<{ tenant: Tenant; al
   const tenant = await makeTenant(t.db, t.admin, { fullname });
   const alice = (await inTransaction(t.db, (tx) => createUser(tx, t.admin, tenant.customer, { name: 'alice' }))).user;
   await inTransaction(t.db, async (tx) => {
-    await provisionCustomerService(tx, t.admin, tenant.customer, { service: { name: 'HE' }, userPlans: [{ plan: { name: 'Ex10Basic' }, enabled: true }] });
+    await provisionCustomerService(tx, t.admin, tenant.customer, {
+      service: { name: 'HE' },
+      userPlans: [{ plan: { name: 'Ex10Basic' }, enabled: true }],
+    });
     await provisionUserService(tx, t.admin, tenant.customer, alice, { service: { name: 'HE' }, userPlans: [{ name: 'Ex10Basic' }] });
   });
   return { tenant, alice };
@@ -32,7 +40,9 @@ async function tenantWithMailbox(fullname: string): Promise<{ tenant: Tenant; al
 /** The user's mailbox rows in the ledger, oldest first. */
 async function mailboxLedger(user: User): Promise<{ action: string; occurred_at: Date; actor_name: string }[]> {
   const r = await sql<{ action: string; occurred_at: Date; actor_name: string }>`
-    select action, occurred_at, actor_name from service_changes where user_id = ${user.id} and user_service_id is not null order by occurred_at, id`.execute(t.db);
+    select action, occurred_at, actor_name from service_changes where user_id = ${user.id} and user_service_id is not null order by occurred_at, id`.execute(
+    t.db,
+  );
   return r.rows;
 }
 
@@ -51,7 +61,12 @@ describe('user services removed before their customer service or customer is de-
     const [run] = await runBilling(t.db, t.admin, { period: 'Current' });
     const mailbox = (await itemsOf(t.db, run!.period.endDate)).filter((i) => i.user_id === alice.id && i.item_kind === 4);
     expect(mailbox).toHaveLength(1);
-    expect(mailbox[0]).toMatchObject({ action: 'Removed', quantity: '1', ended_at: rows[1]!.occurred_at, removed_by_user_name: t.admin.userName });
+    expect(mailbox[0]).toMatchObject({
+      action: 'Removed',
+      quantity: '1',
+      ended_at: rows[1]!.occurred_at,
+      removed_by_user_name: t.admin.userName,
+    });
     const summary = await billingSummary(t.db, t.admin, { endDate: run!.period.endDate, customerId: tenant.customer.id });
     expect(summary.items.filter((i) => i.sku === 'HE-MBX-BASIC')).toEqual([]);
   });
@@ -74,7 +89,16 @@ describe('a disabled user', () => {
   it('stops the user line on the day it is disabled and reopens it when enabled; its mailbox keeps billing', async () => {
     const { customer, adminUser: carol } = await makeTenant(t.db, t.admin, { fullname: 'Ledger Customer Three' });
     const he = (await getService(t.db, { name: 'HE' })).id;
-    const box = { customerId: customer.id, userId: carol.id, serviceId: he, userServiceId: 9001, customerServiceId: 9000, planCode: 'Ex10Basic', planName: 'Ex10 Basic', sku: 'HE-MBX-BASIC' };
+    const box = {
+      customerId: customer.id,
+      userId: carol.id,
+      serviceId: he,
+      userServiceId: 9001,
+      customerServiceId: 9000,
+      planCode: 'Ex10Basic',
+      planName: 'Ex10 Basic',
+      sku: 'HE-MBX-BASIC',
+    };
     await ledger(t.db, t.admin, [
       { at: '2024-05-02T00:00:00Z', action: 'user_created', customerId: customer.id, userId: carol.id },
       { at: '2024-05-02T01:00:00Z', action: 'user_service_added', ...box },

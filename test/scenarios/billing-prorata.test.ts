@@ -16,16 +16,25 @@ let bob: User;
 let he: number;
 
 const mailbox = (userServiceId: number, userId: number, customerId: number, plan: 'Ex10Basic' | 'Ex10Full' = 'Ex10Basic') => ({
-  customerId, userId, serviceId: he, userServiceId, customerServiceId: 9000 + customerId,
-  planCode: plan, planName: plan === 'Ex10Basic' ? 'Ex10 Basic' : 'Ex10 Full', sku: plan === 'Ex10Basic' ? 'HE-MBX-BASIC' : 'HE-MBX-FULL',
+  customerId,
+  userId,
+  serviceId: he,
+  userServiceId,
+  customerServiceId: 9000 + customerId,
+  planCode: plan,
+  planName: plan === 'Ex10Basic' ? 'Ex10 Basic' : 'Ex10 Full',
+  sku: plan === 'Ex10Basic' ? 'HE-MBX-BASIC' : 'HE-MBX-FULL',
 });
 
 beforeAll(async () => {
   t = await openTestContext();
   acme = await makeTenant(t.db, t.admin, { fullname: 'Acme Widgets' });
   gone = await makeTenant(t.db, t.admin, { fullname: 'Gone Tomorrow' });
-  alice = (await inTransaction(t.db, (tx) => createUser(tx, t.admin, acme.customer, { name: 'alice', firstName: 'Alice', lastName: 'Archer' }))).user;
-  bob = (await inTransaction(t.db, (tx) => createUser(tx, t.admin, acme.customer, { name: 'bob', firstName: 'Bob', lastName: 'Baker' }))).user;
+  alice = (
+    await inTransaction(t.db, (tx) => createUser(tx, t.admin, acme.customer, { name: 'alice', firstName: 'Alice', lastName: 'Archer' }))
+  ).user;
+  bob = (await inTransaction(t.db, (tx) => createUser(tx, t.admin, acme.customer, { name: 'bob', firstName: 'Bob', lastName: 'Baker' })))
+    .user;
   he = (await getService(t.db, { name: 'HE' })).id;
 });
 afterAll(() => t.close());
@@ -80,7 +89,13 @@ describe('pro-rata in a 30-day month (June 2024, UTC)', () => {
   it('splits a plan change on the 15th into two items that add up to the whole month', async () => {
     const [old, current] = await byService(1);
     expect(old).toMatchObject({ action: 'Removed', plan_code: 'Ex10Basic', sku: 'HE-MBX-BASIC', percent_duration: '46.67' });
-    expect(current).toMatchObject({ action: 'Added', plan_code: 'Ex10Full', sku: 'HE-MBX-FULL', percent_duration: '53.33', ended_at: null });
+    expect(current).toMatchObject({
+      action: 'Added',
+      plan_code: 'Ex10Full',
+      sku: 'HE-MBX-FULL',
+      percent_duration: '53.33',
+      ended_at: null,
+    });
   });
 
   it('ends a deleted user and its services on the day of the deletion (15 of 30 days)', async () => {
@@ -109,7 +124,9 @@ describe('pro-rata in a 30-day month (June 2024, UTC)', () => {
   });
 
   it('refuses to rebuild a finalized closed period without an explicit reprocess', async () => {
-    await expect(runBilling(t.db, t.admin, { period: '2024-06-30', now: new Date('2024-07-06T00:00:00Z') })).rejects.toThrow(/closed; rebuild it with an explicit reprocess/);
+    await expect(runBilling(t.db, t.admin, { period: '2024-06-30', now: new Date('2024-07-06T00:00:00Z') })).rejects.toThrow(
+      /closed; rebuild it with an explicit reprocess/,
+    );
   });
 });
 
@@ -180,7 +197,10 @@ describe('period lengths and kinds', () => {
       { at: '2024-03-11T03:59:00Z', action: 'user_service_removed', ...mailbox(42, bob.id, acme.customer.id), quantity: '0' }, // 10 Mar 23:59 EDT
     ]);
     const [run] = await runBilling(t.db, t.admin, { period: '2024-03-31', now: new Date('2024-04-02T00:00:00Z') });
-    expect([run!.period.startsAt.toISOString(), run!.period.endsAt.toISOString()]).toEqual(['2024-03-01T05:00:00.000Z', '2024-04-01T04:00:00.000Z']);
+    expect([run!.period.startsAt.toISOString(), run!.period.endsAt.toISOString()]).toEqual([
+      '2024-03-01T05:00:00.000Z',
+      '2024-04-01T04:00:00.000Z',
+    ]);
     expect((await itemsOf(t.db, '2024-03-31')).map((i) => [i.action, i.percent_duration])).toEqual([
       ['Added', '70.97'], // 10–31 Mar: 22 of 31 days
       ['Removed', '3.23'], // 9 Mar only (removed late on the 10th): 1 of 31 days

@@ -22,8 +22,14 @@ let he: number;
 const now = new Date('2024-07-03T00:00:00Z');
 
 const mailbox = (userServiceId: number, user: User, plan: 'Ex10Basic' | 'Ex10Full' = 'Ex10Basic') => ({
-  customerId: user.customerId, userId: user.id, serviceId: he, userServiceId, customerServiceId: 7000 + user.customerId,
-  planCode: plan, planName: plan === 'Ex10Basic' ? 'Ex10 Basic' : 'Ex10 Full', sku: plan === 'Ex10Basic' ? 'HE-MBX-BASIC' : 'HE-MBX-FULL',
+  customerId: user.customerId,
+  userId: user.id,
+  serviceId: he,
+  userServiceId,
+  customerServiceId: 7000 + user.customerId,
+  planCode: plan,
+  planName: plan === 'Ex10Basic' ? 'Ex10 Basic' : 'Ex10 Full',
+  sku: plan === 'Ex10Basic' ? 'HE-MBX-BASIC' : 'HE-MBX-FULL',
 });
 
 beforeAll(async () => {
@@ -73,7 +79,11 @@ describe('bill-to', () => {
 describe('summary semantics', () => {
   it('counts units at the previous and this period end per customer, SKU and line, keeping zeroed lines', async () => {
     const s = await billingSummary(t.db, t.admin, { endDate: '2024-06-30' });
-    expect([s.periodName, s.startDate.toISOString(), s.endDate.toISOString()]).toEqual(['June 2024', '2024-06-01T00:00:00.000Z', '2024-06-30T23:59:59.999Z']);
+    expect([s.periodName, s.startDate.toISOString(), s.endDate.toISOString()]).toEqual([
+      'June 2024',
+      '2024-06-01T00:00:00.000Z',
+      '2024-06-30T23:59:59.999Z',
+    ]);
     const rows = s.items.map((i) => [i.customerCode, i.sku, i.lineDescription, i.previousPeriod, i.change, i.currentPeriod]);
     const a = tree.customerA.customer.name;
     const b = tree.customerB.customer.name;
@@ -92,7 +102,11 @@ describe('summary semantics', () => {
   });
 
   it('aggregates by customer and SKU, and filters one customer', async () => {
-    const s = await billingSummary(t.db, t.admin, { endDate: '2024-06-30', customerId: tree.customerA.customer.id, aggregateByCustomer: true });
+    const s = await billingSummary(t.db, t.admin, {
+      endDate: '2024-06-30',
+      customerId: tree.customerA.customer.id,
+      aggregateByCustomer: true,
+    });
     expect(s.items.map((i) => [i.sku, i.lineDescription, i.currentPeriod])).toEqual([
       ['HE-MBX-BASIC', 'Hosted Exchange, Ex10 Basic', '1'],
       ['HE-MBX-FULL', 'Hosted Exchange, Ex10 Full', '1'],
@@ -103,7 +117,9 @@ describe('summary semantics', () => {
   it('scopes to the caller: a reseller sees its subtree and is refused a sibling customer', async () => {
     const s = await billingSummary(t.db, tree.resellerA.admin, { endDate: '2024-06-30' });
     expect(new Set(s.items.map((i) => i.customerId))).toEqual(new Set([tree.customerA.customer.id, subCustomer.customer.id]));
-    await expect(billingSummary(t.db, tree.resellerA.admin, { endDate: '2024-06-30', customerId: tree.customerB.customer.id })).rejects.toMatchObject({ code: 'CustomerNotFound' });
+    await expect(
+      billingSummary(t.db, tree.resellerA.admin, { endDate: '2024-06-30', customerId: tree.customerB.customer.id }),
+    ).rejects.toMatchObject({ code: 'CustomerNotFound' });
   });
 
   it('resolves Current, Previous and any day of a period', async () => {
@@ -119,28 +135,65 @@ describe('billing rules', () => {
     const noSku = await inTransaction(t.db, (tx) => addNoSkuRule(tx, t.admin));
     expect((await inTransaction(t.db, (tx) => addNoSkuRule(tx, t.admin))).id).toBe(noSku.id);
     const naming = await inTransaction(t.db, (tx) =>
-      addRule(tx, t.admin, { description: 'Reseller A names mailboxes', overrideReason: 'Reseller naming', processingOrder: 3, customer: { id: tree.resellerA.customer.id }, service: { name: 'HE' }, effect: 'override_description', overrideDescription: 'Exchange mailbox' }),
+      addRule(tx, t.admin, {
+        description: 'Reseller A names mailboxes',
+        overrideReason: 'Reseller naming',
+        processingOrder: 3,
+        customer: { id: tree.resellerA.customer.id },
+        service: { name: 'HE' },
+        effect: 'override_description',
+        overrideDescription: 'Exchange mailbox',
+      }),
     );
     const tests = await inTransaction(t.db, (tx) =>
-      addRule(tx, t.admin, { description: 'Test users are free', overrideReason: 'Test user', processingOrder: 5, service: { name: 'HE' }, userNamePattern: 'test*', effect: 'not_billable' }),
+      addRule(tx, t.admin, {
+        description: 'Test users are free',
+        overrideReason: 'Test user',
+        processingOrder: 5,
+        service: { name: 'HE' },
+        userNamePattern: 'test*',
+        effect: 'not_billable',
+      }),
     );
     await inTransaction(t.db, (tx) =>
-      addRule(tx, t.admin, { description: 'Expired rename', overrideReason: 'Old SKU', processingOrder: 10, sku: 'HE-MBX-BASIC', validTo: '2024-05-31', effect: 'override_sku', overrideSku: 'OLD' }),
+      addRule(tx, t.admin, {
+        description: 'Expired rename',
+        overrideReason: 'Old SKU',
+        processingOrder: 10,
+        sku: 'HE-MBX-BASIC',
+        validTo: '2024-05-31',
+        effect: 'override_sku',
+        overrideSku: 'OLD',
+      }),
     );
     await inTransaction(t.db, (tx) =>
-      addRule(tx, t.admin, { description: 'Reseller A itself only', overrideReason: 'Own', processingOrder: 7, customer: { id: tree.resellerA.customer.id }, includeSubtree: false, effect: 'not_billable' }),
+      addRule(tx, t.admin, {
+        description: 'Reseller A itself only',
+        overrideReason: 'Own',
+        processingOrder: 7,
+        customer: { id: tree.resellerA.customer.id },
+        includeSubtree: false,
+        effect: 'not_billable',
+      }),
     );
     expect((await listRules(t.db)).map((r) => r.processingOrder)).toEqual([10, 7, 5, 3, 0]);
     await runBilling(t.db, t.admin, { period: '2024-06-30', reprocess: true, now });
     const items = await itemsOf(t.db, '2024-06-30');
-    const decided = (pred: (i: (typeof items)[number]) => boolean) => items.filter(pred).map((i) => [i.is_billable, i.override_reason, i.bill_config_rule_id, i.summary_grouping, i.sku]);
-    expect(decided((i) => i.user_id === testy.id && i.item_kind === 4)).toEqual([[false, 'Test user', tests.id, 'Hosted Exchange, Ex10 Basic', 'HE-MBX-BASIC']]);
+    const decided = (pred: (i: (typeof items)[number]) => boolean) =>
+      items.filter(pred).map((i) => [i.is_billable, i.override_reason, i.bill_config_rule_id, i.summary_grouping, i.sku]);
+    expect(decided((i) => i.user_id === testy.id && i.item_kind === 4)).toEqual([
+      [false, 'Test user', tests.id, 'Hosted Exchange, Ex10 Basic', 'HE-MBX-BASIC'],
+    ]);
     expect(decided((i) => i.user_id === alice.id && i.item_kind === 4)).toEqual([
       [true, 'Reseller naming', naming.id, 'Exchange mailbox', 'HE-MBX-BASIC'],
       [true, 'Reseller naming', naming.id, 'Exchange mailbox', 'HE-MBX-FULL'],
     ]);
-    expect(decided((i) => i.customer_id === tree.customerB.customer.id && i.item_kind === 4)).toEqual([[true, null, null, 'Hosted Exchange, Ex10 Basic', 'HE-MBX-BASIC']]);
-    expect(new Set(decided((i) => i.item_kind === 1 || i.item_kind === 3).map((d) => d.slice(0, 3).join('|')))).toEqual(new Set([`false|No SKU|${noSku.id}`]));
+    expect(decided((i) => i.customer_id === tree.customerB.customer.id && i.item_kind === 4)).toEqual([
+      [true, null, null, 'Hosted Exchange, Ex10 Basic', 'HE-MBX-BASIC'],
+    ]);
+    expect(new Set(decided((i) => i.item_kind === 1 || i.item_kind === 3).map((d) => d.slice(0, 3).join('|')))).toEqual(
+      new Set([`false|No SKU|${noSku.id}`]),
+    );
     const billable = await billingSummary(t.db, t.admin, { endDate: '2024-06-30', billable: true, customerId: tree.customerA.customer.id });
     expect(billable.items.map((i) => [i.sku, i.lineDescription, i.currentPeriod])).toEqual([
       ['HE-MBX-BASIC', 'Exchange mailbox', '1'],
@@ -149,7 +202,9 @@ describe('billing rules', () => {
   });
 
   it('refuses a rule without a reason, and rules from a caller without "Manage Billing"', async () => {
-    await expect(inTransaction(t.db, (tx) => addRule(tx, t.admin, { description: 'x', overrideReason: ' ', effect: 'not_billable' }))).rejects.toMatchObject({ code: 'ValidationError' });
+    await expect(
+      inTransaction(t.db, (tx) => addRule(tx, t.admin, { description: 'x', overrideReason: ' ', effect: 'not_billable' })),
+    ).rejects.toMatchObject({ code: 'ValidationError' });
     await expect(inTransaction(t.db, (tx) => addNoSkuRule(tx, tree.resellerA.admin))).rejects.toMatchObject({ code: 'NotAuthorized' });
   });
 });
@@ -158,7 +213,10 @@ describe('the ledger written by the domain services', () => {
   it('bills a customer service and a user service provisioned now in the open period', async () => {
     const c = tree.direct.customer;
     await inTransaction(t.db, async (tx) => {
-      await provisionCustomerService(tx, t.admin, c, { service: { name: 'HE' }, userPlans: [{ plan: { name: 'Ex10Basic' }, enabled: true }] });
+      await provisionCustomerService(tx, t.admin, c, {
+        service: { name: 'HE' },
+        userPlans: [{ plan: { name: 'Ex10Basic' }, enabled: true }],
+      });
       await provisionUserService(tx, t.admin, c, tree.direct.adminUser, { service: { name: 'HE' }, userPlans: [{ name: 'Ex10Basic' }] });
     });
     const [run] = await runBilling(t.db, t.admin, { period: 'Current' });

@@ -20,10 +20,11 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const userLines = async (end: string, userId: number) => (await itemsOf(t.db, end)).filter((i) => i.user_id === userId && i.user_service_id === null);
+const userLines = async (end: string, userId: number) =>
+  (await itemsOf(t.db, end)).filter((i) => i.user_id === userId && i.user_service_id === null);
 
 describe('billing of a de-provisioned user', () => {
-  it('ends the user\'s own line when it is de-provisioned, and opens a new one when it is re-provisioned', async () => {
+  it("ends the user's own line when it is de-provisioned, and opens a new one when it is re-provisioned", async () => {
     await sql`update users set status = 'Provisioned' where id = ${carol.id}`.execute(t.db);
     await inTransaction(t.db, (tx) => deprovisionUser(tx, t.admin, acme.customer, { id: carol.id }));
     await runBilling(t.db, t.admin, {});

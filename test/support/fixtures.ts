@@ -14,7 +14,12 @@ export interface Tenant {
 }
 
 /** Creates a customer with a first user (its admin) and returns that admin as a caller. */
-export async function makeTenant(db: DB, by: Caller, fields: Partial<NewCustomer> & { fullname: string }, adminName = 'admin'): Promise<Tenant> {
+export async function makeTenant(
+  db: DB,
+  by: Caller,
+  fields: Partial<NewCustomer> & { fullname: string },
+  adminName = 'admin',
+): Promise<Tenant> {
   const { customer, user } = await inTransaction(db, async (tx) => {
     const { customer } = await createCustomer(tx, by, {
       contactName: 'Contact',
@@ -52,6 +57,7 @@ const REQUIRED_PROPERTIES: Record<string, Record<string, string>> = { FSS: { Fil
 /** Provisions services to a reseller, so that it can resell them to its customers. */
 export async function resell(db: DB, by: Caller, reseller: Tenant, codes: string[]): Promise<void> {
   await inTransaction(db, async (tx) => {
-    for (const code of codes) await provisionCustomerService(tx, by, reseller.customer, { service: { name: code }, properties: REQUIRED_PROPERTIES[code] ?? {} });
+    for (const code of codes)
+      await provisionCustomerService(tx, by, reseller.customer, { service: { name: code }, properties: REQUIRED_PROPERTIES[code] ?? {} });
   });
 }

@@ -54,9 +54,22 @@ export interface TestContext extends TestDatabase {
 export async function openTestContext(overrides: Partial<Config> = {}): Promise<TestContext> {
   const tdb = await openTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantry-test-'));
-  const config: Config = { ...loadConfig({}), dataDir, databaseUrl: tdb.url, port: 0, host: '127.0.0.1', inProcessWorkers: false, ...overrides };
+  const config: Config = {
+    ...loadConfig({}),
+    dataDir,
+    databaseUrl: tdb.url,
+    port: 0,
+    host: '127.0.0.1',
+    inProcessWorkers: false,
+    ...overrides,
+  };
   const provider = (await getProvider(tdb.db))!;
-  const adminRow = await tdb.db.selectFrom('users').select('id').where('customer_id', '=', provider.id).orderBy('id').executeTakeFirstOrThrow();
+  const adminRow = await tdb.db
+    .selectFrom('users')
+    .select('id')
+    .where('customer_id', '=', provider.id)
+    .orderBy('id')
+    .executeTakeFirstOrThrow();
   const admin = (await callerForUser(tdb.db, adminRow.id))!;
   const ctx: AppContext = {
     config,

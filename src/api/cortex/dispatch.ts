@@ -13,7 +13,10 @@ export async function executeCortex(app: AppContext, caller: Caller, request: Co
   for (const node of targets) handlerFor(HANDLERS[node.tag]!, node, request.action);
   if (request.action === 'FIND' || request.action === 'GET') {
     const out: OutNode[] = [];
-    for (const node of targets) out.push(...(await handlerFor(HANDLERS[node.tag]!, node, request.action)!(node, { app, caller, db: app.db, action: request.action })));
+    for (const node of targets)
+      out.push(
+        ...(await handlerFor(HANDLERS[node.tag]!, node, request.action)!(node, { app, caller, db: app.db, action: request.action })),
+      );
     return out;
   }
   const action = request.action;
@@ -29,7 +32,10 @@ export async function executeCortex(app: AppContext, caller: Caller, request: Co
       return extra;
     });
     // Every SET/DELETE answers with a request id, even one with nothing to provision.
-    const id = requestId ?? outcome.requestId ?? (await recordCompletedRequest(tx, caller, outcome.customerId ?? caller.customerId, 'No changes to provision'));
+    const id =
+      requestId ??
+      outcome.requestId ??
+      (await recordCompletedRequest(tx, caller, outcome.customerId ?? caller.customerId, 'No changes to provision'));
     return [el('request', [el('id', id)]), ...result];
   });
 }

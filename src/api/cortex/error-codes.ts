@@ -33,14 +33,23 @@ export const CORTEX_CODE = {
   Conflict: 0,
   ValidationError: 0,
   NotFound: 0,
+  LimitExceeded: 0,
+  TooManyRequests: 0,
+  Overloaded: 0,
+  TimedOut: 0,
 } satisfies Record<DomainErrorName, number>;
 
 /**
  * The seed's HTTP statuses: 401 for credentials/permissions, 500 only when resending may
- * work later, 400 for everything that will always fail.
+ * work later, 400 for everything that will always fail. Fair-use refusals are the standard
+ * 429/503 with Retry-After, which every HTTP client and proxy understands (docs/decisions.md).
  */
-export function httpStatusOf(error: DomainError): 400 | 401 | 500 {
+export function httpStatusOf(error: DomainError): 400 | 401 | 429 | 500 | 503 {
+  // A throttled sign-in keeps code 11 for clients that read only the code; 429 + Retry-After say when to retry.
+  if (error.code === 'NotAuthenticated' && typeof error.details.retryAfterSeconds === 'number') return 429;
   if (error.code === 'NotAuthenticated' || error.code === 'NotAuthorized') return 401;
+  if (error.code === 'TooManyRequests') return 429;
+  if (error.code === 'Overloaded' || error.code === 'TimedOut') return 503;
   if (error.code === 'Unknown') return 500;
   return 400;
 }

@@ -11,11 +11,14 @@ import type { CortexRequest } from './xml.js';
  * computed makes it stale at once. Reports are never cached (their SQL may depend on the time).
  */
 export class CortexReadCache {
-  private readonly entries = new Map<string, { at: number; xml: string }>();
+  private readonly entries = new Map<string, { at: number; xml: string; size: number }>();
+  private size = 0;
 
+  /** Bounded by entries and by total size (request plus answer, in UTF-16 code units), oldest out first. */
   constructor(
     private readonly clock: () => number,
     private readonly maxEntries = 2000,
+    private readonly maxChars = 16 * 1024 * 1024,
   ) {}
 
   lookup(caller: Caller, body: string): string | undefined {
@@ -30,8 +33,20 @@ export class CortexReadCache {
 
   store(caller: Caller, body: string, request: CortexRequest, at: number, xml: string): void {
     if (!cacheable(request)) return;
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(keyOf(caller, body), { at, xml });
+    const key = keyOf(caller, body);
+    const size = key.length + xml.length;
+    if (size > this.maxChars / 8) return;
+    this.evict(key);
+    while (this.entries.size >= this.maxEntries || this.size + size > this.maxChars) this.evict(this.entries.keys().next().value!);
+    this.entries.set(key, { at, xml, size });
+    this.size += size;
+  }
+
+  private evict(key: string): void {
+    const old = this.entries.get(key);
+    if (!old) return;
+    this.entries.delete(key);
+    this.size -= old.size;
   }
 }
 

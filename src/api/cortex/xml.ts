@@ -1,5 +1,6 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser, XMLValidator, type EntityDecoderOptions } from 'fast-xml-parser';
 import { DomainError } from '../../core/errors.js';
+import { assertNoForbiddenChars, scanRequest, type RequestLimits } from './xml-scan.js';
 
 /** One element of a CortexAPI request: tag and attribute names exactly as sent (they are case-sensitive). */
 export interface XmlNode {
@@ -20,7 +21,31 @@ export interface CortexRequest {
   entities: XmlNode[];
 }
 
+/** Nesting a CortexAPI request never needs more than a few levels of; not a setting. */
 export const MAX_DEPTH = 32;
+
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/**
+ * XML's own references, decoded once: character references (`&#65;`, `&#x41;`; the parser's default
+ * leaves them as literal text) and the five predefined entities. Any other name (`&nbsp;`) stays as
+ * sent, as in any XML parser without a DTD; references to forbidden characters never get here (scanRequest).
+ */
+function xmlReferences(): EntityDecoderOptions {
+  const reference = /&(?:#x([0-9A-Fa-f]{1,8})|#([0-9]{1,10})|(amp|lt|gt|quot|apos));/g;
+  return {
+    setExternalEntities: () => {},
+    addInputEntities: () => {},
+    reset: () => {},
+    setXmlVersion: () => {},
+    decode: (text) =>
+      text.includes('&')
+        ? text.replace(reference, (_, hex: string | undefined, dec: string | undefined, name: string | undefined) =>
+            name !== undefined ? XML_ENTITIES[name]! : String.fromCodePoint(hex !== undefined ? parseInt(hex, 16) : Number(dec)),
+          )
+        : text,
+  };
+}
 
 const parser = new XMLParser({
   preserveOrder: true,
@@ -31,46 +56,49 @@ const parser = new XMLParser({
   trimValues: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
+  entityDecoder: xmlReferences(),
 });
 
 const invalidXml = (message: string): DomainError => new DomainError('InvalidXmlFormat', message);
 
 /**
  * Parses a request document. The CortexAPI has no use for a DTD, so any DOCTYPE or entity
- * declaration is refused before the parser sees it (no XXE, no entity expansion bombs), and
- * nesting is capped before parsing so a hostile document cannot exhaust the stack.
+ * declaration is refused before the parser sees it (no XXE, no entity expansion bombs); size,
+ * nesting and forbidden characters are checked by one linear scan before any tree is built.
+ * Whitespace before the XML declaration (common in hand-written files) is accepted.
  */
-export function parseCortexRequest(body: string): CortexRequest {
+export function parseCortexRequest(raw: string, limits: Omit<RequestLimits, 'maxDepth'>): CortexRequest {
+  const body = raw.trimStart();
   if (/<!DOCTYPE|<!ENTITY/i.test(body)) throw invalidXml('DTDs and entity declarations are not allowed in a request.');
   if (body.trim() === '') throw invalidXml('The request is empty.');
-  assertDepth(body);
-  const valid = XMLValidator.validate(body);
-  if (valid !== true) throw invalidXml(`The request is not well-formed XML: ${valid.err.msg} (line ${valid.err.line}).`);
-  const roots = toNodes(parser.parse(body) as RawNode[]);
+  scanRequest(body, { ...limits, maxDepth: MAX_DEPTH });
+  const roots = toNodes(parseWellFormed(body));
   if (roots.length !== 1 || roots[0]!.tag !== 'request') throw invalidXml('The document must have a single <request> element.');
   const root = roots[0]!;
   const version = root.attrs.version;
   if (version === undefined || version.trim() === '') throw invalidXml('The request must have a version attribute ("1.0").');
   const action = root.attrs.action?.trim().toUpperCase();
-  if (action === undefined || action === '') throw new DomainError('InvalidAction', 'The request must have an action attribute (FIND, GET, SET or DELETE).');
+  if (action === undefined || action === '')
+    throw new DomainError('InvalidAction', 'The request must have an action attribute (FIND, GET, SET or DELETE).');
   if (!(CORTEX_ACTIONS as readonly string[]).includes(action)) {
     throw new DomainError('InvalidAction', `The action '${root.attrs.action}' is not valid: use FIND, GET, SET or DELETE.`);
   }
   return { action: action as CortexAction, version: version.trim(), entities: root.children };
 }
 
-/** Counts element nesting with a linear scan (comments and CDATA removed) before any tree is built. */
-function assertDepth(body: string): void {
-  const stripped = body.replace(/<!--[\s\S]*?-->/g, '').replace(/<!\[CDATA\[[\s\S]*?\]\]>/g, '');
-  const tag = /<(\/?)[A-Za-z_][^>]*?(\/?)>/g;
-  let depth = 0;
-  for (let m = tag.exec(stripped); m; m = tag.exec(stripped)) {
-    if (m[1]) depth--;
-    else if (!m[2]) {
-      depth++;
-      if (depth > MAX_DEPTH) throw invalidXml(`The request is nested deeper than ${MAX_DEPTH} levels.`);
-    }
+/**
+ * The validator and the parser disagree on a few malformed documents (a second declaration cut in
+ * half, …) and then the parser throws its own errors: any failure here is the document's fault.
+ */
+function parseWellFormed(body: string): RawNode[] {
+  let valid: ReturnType<typeof XMLValidator.validate>;
+  try {
+    valid = XMLValidator.validate(body);
+    if (valid === true) return parser.parse(body) as RawNode[];
+  } catch (e) {
+    throw invalidXml(`The request is not well-formed XML: ${e instanceof Error ? e.message.split('\n')[0] : 'unreadable'}.`);
   }
+  throw invalidXml(`The request is not well-formed XML: ${valid.err.msg} (line ${valid.err.line}).`);
 }
 
 type RawNode = Record<string, unknown> & { ':@'?: Record<string, string> };
@@ -86,7 +114,11 @@ function toNodes(raw: RawNode[]): XmlNode[] {
       .map((c) => String(c['#text']))
       .join('')
       .trim();
-    out.push({ tag, attrs: item[':@'] ?? {}, text, children: toNodes(content) });
+    const attrs = item[':@'] ?? {};
+    // Character references (&#0;) are decoded by the parser: check the values it produced too.
+    assertNoForbiddenChars(text, `<${tag}>`);
+    for (const v of Object.values(attrs)) assertNoForbiddenChars(String(v), `An attribute of <${tag}>`);
+    out.push({ tag, attrs, text, children: toNodes(content) });
   }
   return out;
 }

@@ -7,9 +7,10 @@ import type { Caller } from '../../tenancy/caller.js';
 import { authenticateApiToken, tokenSigningKey } from '../../tenancy/api-tokens/api-token.service.js';
 import { billingDetail, billingParameters, billingSummary } from '../../billing/summary.js';
 import { ok, sendError } from './envelope.js';
-import { lowerKeys, optionalFlag, optionalId, optionalText } from './params.js';
+import { assertPrintable, decodePathSegment, lowerKeys, optionalFlag, optionalId, optionalText } from './params.js';
 import { detailCsvStream, detailJsonStream, detailXlsxStream } from './detail-formats.js';
 import * as schemas from './openapi.js';
+import { admitRequest } from '../fair-use.js';
 
 type Handler = (ctx: AppContext, caller: Caller, req: FastifyRequest, reply: FastifyReply, endDate: string) => Promise<unknown>;
 
@@ -29,38 +30,77 @@ export async function externalApiRoutes(app: FastifyInstance, ctx: AppContext): 
       info: {
         title: 'Tenantry External API',
         version: '1.0.0',
-        description: 'Billing extraction, wire-compatible with the Atria External API. Authenticate with `Authorization: Bearer <token>`; tokens are created by users with the "Service Provider Developer" permission (`tenantry token create`).',
+        description:
+          'Billing extraction, wire-compatible with the Atria External API: authenticate with `Authorization: Bearer <token>`; tokens are created by users with the "Service Provider Developer" permission (`tenantry token create`). The console JSON API (`/api/console/...`, tags other than Billing) authenticates with the console session cookie or HTTP Basic; see docs/console-api.md.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          basic: { type: 'http', scheme: 'basic', description: 'Console endpoints: the CortexAPI user name and password (for scripts).' },
+          consoleSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'tenantry_session',
+            description:
+              'Console endpoints: the session cookie from POST /api/console/session; state-changing calls also send X-CSRF-Token.',
+          },
+        },
+      },
       security: [{ bearer: [] }],
     },
-    // Only the External API is documented here; other modules' routes stay out of this document.
-    transform: ({ schema, url }) => ({ schema: (/^\/api\/billing/i.test(url) ? schema : { ...(schema ?? {}), hide: true }) as never, url }),
+    // The External API and the console's JSON API are documented here; other modules' routes stay out.
+    transform: ({ schema, url }) => ({
+      schema: (/^\/api\/(billing|console\/)/i.test(url) ? schema : { ...(schema ?? {}), hide: true }) as never,
+      url,
+    }),
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  // Swagger UI's own policy (hashes of its inline scripts), minus the https upgrade that breaks plain-http installs.
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    staticCSP: true,
+    transformStaticCSP: (csp) => csp.replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const serve = (handler: Handler) => async (req: FastifyRequest, reply: FastifyReply) => {
     try {
       const caller = await bearerCaller(ctx, key, req);
+      admitRequest(req, reply, caller);
+      // The router has already decoded the path parameter (decoding again would turn "%25" into an error).
       const endDate = (req.params as { endDate?: string }).endDate ?? '';
-      return await handler(ctx, caller, req, reply, decodeURIComponent(endDate));
+      assertPrintable(endDate, 'The end date');
+      return await handler(ctx, caller, req, reply, endDate);
     } catch (e) {
       return sendError(reply, e);
     }
   };
   const doc = (summary: string, extra: object) => ({ schema: { summary, tags: ['Billing'], ...extra }, attachValidation: true });
-  app.get('/api/Billing/parameters', doc('Billing periods (end dates) and customers', { response: { 200: schemas.parametersResponse, '4xx': schemas.errorResponse } }), serve(parametersHandler));
+  app.get(
+    '/api/Billing/parameters',
+    doc('Billing periods (end dates) and customers', { response: { 200: schemas.parametersResponse, '4xx': schemas.errorResponse } }),
+    serve(parametersHandler),
+  );
   // Static beats parametric: without this, /api/billing/parameters would be read as an end date.
   app.get('/api/billing/parameters', { schema: { hide: true } }, serve(parametersHandler));
-  app.get('/api/billing/:endDate', doc('Summary of a billing period, compared with the prior period', {
-    params: schemas.endDateParam, querystring: schemas.summaryQuery, response: { 200: schemas.summaryResponse, '4xx': schemas.errorResponse },
-  }), serve(summaryHandler));
-  app.get('/api/billing/:endDate/detail', doc('User-level detail of a billing period (JSON, CSV or Excel; streamed)', {
-    params: schemas.endDateParam, querystring: schemas.detailQuery,
-    produces: ['application/json', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
-    response: { 200: schemas.detailResponse, '4xx': schemas.errorResponse },
-  }), serve(detailHandler));
+  app.get(
+    '/api/billing/:endDate',
+    doc('Summary of a billing period, compared with the prior period', {
+      params: schemas.endDateParam,
+      querystring: schemas.summaryQuery,
+      response: { 200: schemas.summaryResponse, '4xx': schemas.errorResponse },
+    }),
+    serve(summaryHandler),
+  );
+  app.get(
+    '/api/billing/:endDate/detail',
+    doc('User-level detail of a billing period (JSON, CSV or Excel; streamed)', {
+      params: schemas.endDateParam,
+      querystring: schemas.detailQuery,
+      produces: ['application/json', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+      response: { 200: schemas.detailResponse, '4xx': schemas.errorResponse },
+    }),
+    serve(detailHandler),
+  );
   // Other spellings of the same paths (/api/BILLING/…, /API/Billing/Parameters) land here. The
   // router is case-sensitive and shared, so only the first segment's usual spellings get a catch-all.
   const anySpelling = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -68,7 +108,13 @@ export async function externalApiRoutes(app: FastifyInstance, ctx: AppContext): 
     for (const route of ROUTES) {
       const m = route.pattern.exec(path);
       if (!m) continue;
-      (req.params as Record<string, string>) = { endDate: m[1] ?? '' };
+      let endDate: string;
+      try {
+        endDate = decodePathSegment(m[1] ?? '', 'The end date');
+      } catch (e) {
+        return sendError(reply, e);
+      }
+      (req.params as Record<string, string>) = { endDate };
       return serve(route.handler)(req, reply);
     }
     return sendError(reply, new DomainError('NotFound', `No API endpoint at ${path}.`));
@@ -87,7 +133,13 @@ async function parametersHandler(ctx: AppContext, caller: Caller): Promise<unkno
   return ok(await billingParameters(ctx.db, caller));
 }
 
-async function summaryHandler(ctx: AppContext, caller: Caller, req: FastifyRequest, _reply: FastifyReply, endDate: string): Promise<unknown> {
+async function summaryHandler(
+  ctx: AppContext,
+  caller: Caller,
+  req: FastifyRequest,
+  _reply: FastifyReply,
+  endDate: string,
+): Promise<unknown> {
   const q = lowerKeys(req.query);
   const customerId = optionalId(q, 'customerId');
   const billable = optionalFlag(q, 'billable');
@@ -122,8 +174,11 @@ const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
 async function detailHandler(ctx: AppContext, caller: Caller, req: FastifyRequest, reply: FastifyReply, endDate: string): Promise<unknown> {
   const q = lowerKeys(req.query);
-  const format = (q.format ?? '').toLowerCase() || (/text\/csv/i.test(req.headers.accept ?? '') ? 'csv' : /spreadsheetml/i.test(req.headers.accept ?? '') ? 'xlsx' : 'json');
-  if (!['json', 'csv', 'xlsx'].includes(format)) throw new DomainError('ValidationError', `format must be json, csv or xlsx, got '${q.format}'.`);
+  const format =
+    (q.format ?? '').toLowerCase() ||
+    (/text\/csv/i.test(req.headers.accept ?? '') ? 'csv' : /spreadsheetml/i.test(req.headers.accept ?? '') ? 'xlsx' : 'json');
+  if (!['json', 'csv', 'xlsx'].includes(format))
+    throw new DomainError('ValidationError', `format must be json, csv or xlsx, got '${q.format}'.`);
   const customerId = optionalId(q, 'customerId');
   const billable = optionalFlag(q, 'billable');
   const serviceSearch = optionalText(q, 'serviceSearch');
@@ -137,10 +192,15 @@ async function detailHandler(ctx: AppContext, caller: Caller, req: FastifyReques
   });
   const file = `billing-detail-${detail.period.endDate}`;
   if (format === 'csv') {
-    return reply.type('text/csv; charset=utf-8').header('Content-Disposition', `attachment; filename="${file}.csv"`).send(detailCsvStream(detail));
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('Content-Disposition', `attachment; filename="${file}.csv"`)
+      .send(detailCsvStream(detail));
   }
   if (format === 'xlsx') {
-    return reply.type(XLSX).header('Content-Disposition', `attachment; filename="${file}.xlsx"`)
+    return reply
+      .type(XLSX)
+      .header('Content-Disposition', `attachment; filename="${file}.xlsx"`)
       .send(detailXlsxStream(detail, (e) => req.log.error({ err: e }, 'billing detail export failed')));
   }
   return reply.type('application/json; charset=utf-8').send(detailJsonStream(detail));

@@ -1,10 +1,10 @@
 /*
  * The detail report written as it is read: JSON (the seed's envelope), CSV and Excel. Each
- * writer pulls rows from the cursor-backed iterator only as fast as the client reads, so a
+ * writer pulls rows from the chunked iterator only as fast as the client reads, so a
  * 300k-row period never sits in memory.
  */
-import { PassThrough, Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import { Readable } from 'node:stream';
+import { xlsxStream, type CellValue, type SheetColumn } from '../spreadsheet.js';
 import { DETAIL_FIELDS, type BillingDetail, type DetailItem } from '../../billing/summary.js';
 
 type WireValue = string | number | boolean | null;
@@ -31,8 +31,8 @@ export function detailJsonStream(detail: BillingDetail): Readable {
       yield '{"data":{"items":[';
       let first = true;
       let batch = '';
-      for await (const row of detail.rows) {
-        batch += (first ? '' : ',') + JSON.stringify(detailToWire(row));
+      for await (const json of detail.jsonRows) {
+        batch += (first ? '' : ',') + json;
         first = false;
         if (batch.length >= 64 * 1024) {
           yield batch;
@@ -45,7 +45,7 @@ export function detailJsonStream(detail: BillingDetail): Readable {
   );
 }
 
-function csvCell(v: WireValue): string {
+export function csvCell(v: WireValue): string {
   if (v === null) return '';
   const s = String(v);
   // Quote when needed; a leading =, +, - or @ is prefixed so Excel does not run it as a formula.
@@ -71,27 +71,23 @@ export function detailCsvStream(detail: BillingDetail): Readable {
   );
 }
 
-/** An .xlsx workbook written with exceljs's streaming writer: each row is committed (flushed) as it is read. */
+const DATE_FIELDS = new Set<string>(['billPeriodStartDate', 'billPeriodEndDate', 'changeStartDate', 'changeEndDate', 'actionedDate']);
+const NUMBER_FIELDS = new Set<string>(['percentDuration', 'quantity']);
+
+/** The detail as .xlsx, streamed (frozen header, autofilter, widths, real date-times: see api/spreadsheet.ts). */
 export function detailXlsxStream(detail: BillingDetail, onError: (e: unknown) => void): Readable {
-  const out = new PassThrough();
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: false });
-  const sheet = workbook.addWorksheet(detail.period.name.slice(0, 31));
-  sheet.columns = DETAIL_FIELDS.map((f) => ({ header: f, key: f }));
-  void (async () => {
+  const columns: SheetColumn[] = DETAIL_FIELDS.map((f) => ({
+    header: f,
+    kind: DATE_FIELDS.has(f) ? 'date' : NUMBER_FIELDS.has(f) ? 'number' : 'text',
+    ...(/Description|Name$|address|email|upn|summaryGrouping/i.test(f) ? { width: 30 } : {}),
+  }));
+  const rows = (async function* () {
     for await (const row of detail.rows) {
-      const values = DETAIL_FIELDS.map((f) => {
+      yield DETAIL_FIELDS.map((f) => {
         const v = row[f];
-        return f === 'percentDuration' || f === 'quantity' ? Number(v) : v;
+        return NUMBER_FIELDS.has(f) ? Number(v) : (v as CellValue);
       });
-      sheet.addRow(values).commit();
-      // The zip writer does not push back: wait when the client has not taken what was written.
-      if (out.writableLength > out.writableHighWaterMark * 16) await new Promise((r) => out.once('drain', r));
     }
-    sheet.commit();
-    await workbook.commit();
-  })().catch((e) => {
-    onError(e);
-    out.destroy(e as Error);
-  });
-  return out;
+  })();
+  return xlsxStream(detail.period.name, columns, rows, onError);
 }

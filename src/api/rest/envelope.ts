@@ -26,10 +26,21 @@ const REST_STATUS = {
   InvalidStatus: 409,
   Conflict: 409,
   InvalidUser: 400,
+  InvalidXmlFormat: 400,
+  LimitExceeded: 413,
+  TooManyRequests: 429,
+  Overloaded: 503,
+  TimedOut: 503,
 } satisfies Partial<Record<DomainErrorName, number>>;
 
 export function statusOf(error: DomainError): number {
   return (REST_STATUS as Partial<Record<DomainErrorName, number>>)[error.code] ?? 500;
+}
+
+/** A refusal that resending can cure later says when (429/503). */
+export function retryAfter(reply: FastifyReply, e: DomainError): void {
+  const seconds = e.details.retryAfterSeconds;
+  if (typeof seconds === 'number') reply.header('Retry-After', String(Math.max(1, Math.ceil(seconds))));
 }
 
 export function ok<T>(data: T): Envelope<T> {
@@ -41,8 +52,14 @@ export function sendError(reply: FastifyReply, e: unknown): FastifyReply {
   if (e instanceof DomainError) {
     const status = statusOf(e);
     if (status === 401) reply.header('WWW-Authenticate', 'Bearer');
+    retryAfter(reply, e);
     return reply.code(status).send({ data: null, errorMessage: e.message, success: false, responseCode: status } satisfies Envelope<null>);
   }
   reply.log.error({ err: e }, 'external API request failed');
-  return reply.code(500).send({ data: null, errorMessage: 'An internal error occurred; see the server log.', success: false, responseCode: 500 } satisfies Envelope<null>);
+  return reply.code(500).send({
+    data: null,
+    errorMessage: `An internal error occurred; see the server log (request id ${reply.request.id}).`,
+    success: false,
+    responseCode: 500,
+  } satisfies Envelope<null>);
 }

@@ -14,7 +14,8 @@ export function lowerKeys(query: unknown): Record<string, string> {
 export function optionalId(q: Record<string, string>, name: string): number | undefined {
   const raw = q[name.toLowerCase()];
   if (raw === undefined || raw.trim() === '') return undefined;
-  if (!/^\d{1,9}$/.test(raw.trim())) throw validation(`${name} must be a whole number (a customer id from /api/Billing/parameters), got '${raw}'.`);
+  if (!/^\d{1,9}$/.test(raw.trim()))
+    throw validation(`${name} must be a whole number (a customer id from /api/Billing/parameters), got '${raw}'.`);
   return Number(raw.trim());
 }
 
@@ -32,5 +33,25 @@ export function optionalText(q: Record<string, string>, name: string, max = 200)
   const raw = q[name.toLowerCase()];
   if (raw === undefined || raw.trim() === '') return undefined;
   if (raw.length > max) throw validation(`${name} is longer than ${max} characters.`);
+  assertPrintable(raw, name);
   return raw.trim();
+}
+
+const UNPRINTABLE = /[\u0000-\u001F\u007F\uFFFD]/;
+
+/**
+ * Control characters (PostgreSQL refuses NUL in text) and U+FFFD (what a broken %-escape or an
+ * invalid UTF-8 byte decodes to) are the client's mistake: a 400, never a database error.
+ */
+export function assertPrintable(value: string, name: string): void {
+  if (UNPRINTABLE.test(value)) throw validation(`${name} contains a control character or bytes that are not valid UTF-8.`);
+}
+
+/** A path segment from the raw URL: a broken %-escape is a 400, not an exception. */
+export function decodePathSegment(raw: string, name: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw validation(`${name} is not a valid URL path segment (a '%' must start an escape like %20).`);
+  }
 }

@@ -57,11 +57,20 @@ export async function recordUserServicesRemoved(
   customerId: number,
   userServices: readonly { id: number; user_id: number; customer_service_id: number; service_id: number }[],
 ): Promise<void> {
-  const billed = await userServicesActiveInLedger(tx, customerId, userServices.map((us) => us.id));
+  const billed = await userServicesActiveInLedger(
+    tx,
+    customerId,
+    userServices.map((us) => us.id),
+  );
   for (const us of userServices.filter((us) => billed.has(us.id))) {
     await recordServiceChange(tx, caller, {
-      action: 'user_service_removed', customerId, userId: us.user_id, serviceId: us.service_id,
-      customerServiceId: us.customer_service_id, userServiceId: us.id, quantity: '0',
+      action: 'user_service_removed',
+      customerId,
+      userId: us.user_id,
+      serviceId: us.service_id,
+      customerServiceId: us.customer_service_id,
+      userServiceId: us.id,
+      quantity: '0',
     });
   }
 }

@@ -7,7 +7,11 @@ import type { Executor } from '../../core/db/database.js';
  * "Requested" — must not get a second `user_service_removed` when its user, customer service or
  * customer is de-provisioned after it.
  */
-export async function userServicesActiveInLedger(db: Executor, customerId: number, userServiceIds: readonly number[]): Promise<Set<number>> {
+export async function userServicesActiveInLedger(
+  db: Executor,
+  customerId: number,
+  userServiceIds: readonly number[],
+): Promise<Set<number>> {
   if (userServiceIds.length === 0) return new Set();
   // customer_id first: the ledger is indexed by customer, not by user service.
   const r = await sql<{ id: number }>`

@@ -4,8 +4,18 @@ import { requirePermission, type Caller } from '../../tenancy/caller.js';
 import { PERIOD_KINDS, type PeriodKind } from '../schema.js';
 import { invalidPeriodConfig, isTimeZone, localDate, nextDay, periodContaining, periodName } from './period-kinds.js';
 import {
-  databaseKnowsZone, deleteUnendedPeriods, firstLedgerInstant, insertPeriod, selectLastPeriod, selectPeriodAt, selectPeriodBefore,
-  selectPeriodByEndDate, selectPeriods, selectSettings, upsertSettings, type PeriodRow,
+  databaseKnowsZone,
+  deleteUnendedPeriods,
+  firstLedgerInstant,
+  insertPeriod,
+  selectLastPeriod,
+  selectPeriodAt,
+  selectPeriodBefore,
+  selectPeriodByEndDate,
+  selectPeriods,
+  selectSettings,
+  upsertSettings,
+  type PeriodRow,
 } from './periods.queries.js';
 
 export interface BillingSettings {
@@ -48,17 +58,46 @@ export async function getBillingSettings(db: Executor): Promise<BillingSettings>
  */
 export async function setBillingSettings(tx: Tx, caller: Caller, input: BillingSettings, now = new Date()): Promise<BillingSettings> {
   requirePermission(caller, 'Manage Billing');
-  if (!PERIOD_KINDS.includes(input.kind)) throw validation(`period kind must be one of ${PERIOD_KINDS.join(', ')}`);
-  const settings = { ...input, day: input.kind === 'month_end' ? 0 : input.day };
-  const invalid = invalidPeriodConfig(settings);
-  if (invalid) throw validation(invalid);
-  if (!isTimeZone(settings.timeZone) || !(await databaseKnowsZone(tx, settings.timeZone))) {
-    throw validation(`'${settings.timeZone}' is not an IANA time zone name (e.g. Europe/London)`);
-  }
+  const settings = await checkSettings(tx, input);
   await upsertSettings(tx, settings);
   await deleteUnendedPeriods(tx, now);
   await ensurePeriods(tx, now);
   return settings;
+}
+
+async function checkSettings(db: Executor, input: BillingSettings): Promise<BillingSettings> {
+  if (!PERIOD_KINDS.includes(input.kind)) throw validation(`period kind must be one of ${PERIOD_KINDS.join(', ')}`, { field: 'kind' });
+  const settings = { ...input, day: input.kind === 'month_end' ? 0 : input.day };
+  const invalid = invalidPeriodConfig(settings);
+  if (invalid) throw validation(invalid, { field: 'day' });
+  if (!isTimeZone(settings.timeZone) || !(await databaseKnowsZone(db, settings.timeZone))) {
+    throw validation(`'${settings.timeZone}' is not an IANA time zone name (e.g. Europe/London)`, { field: 'timeZone' });
+  }
+  return settings;
+}
+
+/**
+ * The next `count` periods these settings would give, without saving them: as setBillingSettings
+ * regenerates, the first starts the day after the last closed period (or where the period
+ * containing today starts, when none is closed). The settings page shows it before Save.
+ */
+export async function previewBillPeriods(
+  db: Executor,
+  input: BillingSettings,
+  count = 3,
+  now = new Date(),
+): Promise<{ startDate: string; endDate: string; name: string }[]> {
+  const settings = await checkSettings(db, input);
+  const today = localDate(now, settings.timeZone);
+  const closed = (await selectPeriods(db)).filter((p) => p.endsAt.getTime() <= now.getTime()).at(-1);
+  let from = closed ? nextDay(closed.endDate) : periodContaining(settings, today).startDate;
+  const out: { startDate: string; endDate: string; name: string }[] = [];
+  while (out.length < count) {
+    const endDate = periodContaining(settings, from).endDate;
+    out.push({ startDate: from, endDate, name: periodName(endDate) });
+    from = nextDay(endDate);
+  }
+  return out;
 }
 
 /**
@@ -103,7 +142,9 @@ export async function previousPeriod(db: Executor, period: BillPeriod, now = new
 }
 
 export const periodNotFound = (what: string): DomainError =>
-  new DomainError('NotFound', `No billing period ends on ${what}. GET /api/Billing/parameters lists the valid end dates.`, { endDate: what });
+  new DomainError('NotFound', `No billing period ends on ${what}. GET /api/Billing/parameters lists the valid end dates.`, {
+    endDate: what,
+  });
 
 /**
  * Resolves a period reference as the PSA jobs take it (seed 003 BillingPeriod): 'Current' (the

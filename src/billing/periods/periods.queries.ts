@@ -64,7 +64,11 @@ export async function selectPeriodAt(db: Executor, at: Date): Promise<PeriodRow 
 }
 
 export async function selectPeriodBefore(db: Executor, period: PeriodRow): Promise<PeriodRow | undefined> {
-  return (await sql<PeriodRow>`select ${periodColumns} from bill_periods where end_date < ${period.endDate}::date order by end_date desc limit 1`.execute(db)).rows[0];
+  return (
+    await sql<PeriodRow>`select ${periodColumns} from bill_periods where end_date < ${period.endDate}::date order by end_date desc limit 1`.execute(
+      db,
+    )
+  ).rows[0];
 }
 
 /** Inserts a period; its instants are local midnights in the provider's zone, computed by PostgreSQL. */
@@ -87,6 +91,9 @@ export async function deleteUnendedPeriods(db: Executor, now: Date): Promise<voi
 }
 
 export async function firstLedgerInstant(db: Executor): Promise<Date | undefined> {
-  const r = await db.selectFrom('service_changes').select((eb) => eb.fn.min('occurred_at').as('at')).executeTakeFirst();
+  const r = await db
+    .selectFrom('service_changes')
+    .select((eb) => eb.fn.min('occurred_at').as('at'))
+    .executeTakeFirst();
   return (r?.at as Date | null | undefined) ?? undefined;
 }

@@ -53,11 +53,16 @@ export function winningRuleId(rules: readonly RuleInForce[]): RawBuilder<number 
     const conds: RawBuilder<unknown>[] = [];
     if (ru.customer_id !== null) {
       // A rule customer without a row (cannot happen under the foreign key) matches nothing, as a NULL path would.
-      conds.push(ru.include_subtree ? sql`c.path like ${ru.customer_path === null ? null : ru.customer_path + '%'}` : sql`i.customer_id = ${ru.customer_id}`);
+      conds.push(
+        ru.include_subtree
+          ? sql`c.path like ${ru.customer_path === null ? null : ru.customer_path + '%'}`
+          : sql`i.customer_id = ${ru.customer_id}`,
+      );
     }
     if (ru.service_id !== null) conds.push(sql`i.service_id = ${ru.service_id}`);
     if (ru.plan_code !== null) conds.push(sql`lower(i.plan_code) = ${ru.plan_code}`);
-    if (ru.sku_condition !== 'any') conds.push(ru.sku_condition === 'absent' ? sql`coalesce(i.sku, '') = ''` : sql`coalesce(i.sku, '') <> ''`);
+    if (ru.sku_condition !== 'any')
+      conds.push(ru.sku_condition === 'absent' ? sql`coalesce(i.sku, '') = ''` : sql`coalesce(i.sku, '') <> ''`);
     if (ru.sku !== null) conds.push(sql`lower(i.sku) = ${ru.sku}`);
     if (ru.user_like !== null) conds.push(sql`lower(u.name) like ${ru.user_like}`);
     return sql`when ${conds.length ? sql.join(conds, sql` and `) : sql`true`} then ${ru.id}::int`;
@@ -67,8 +72,11 @@ export function winningRuleId(rules: readonly RuleInForce[]): RawBuilder<number 
 
 /** The rules as rows (id, effect, override_reason, override_sku, override_description) to join the winner's effect from. */
 export function ruleEffects(rules: readonly RuleInForce[]): RawBuilder<unknown> {
-  if (rules.length === 0) return sql`select null::int as id, null::text as effect, null::text as override_reason, null::text as override_sku, null::text as override_description where false`;
+  if (rules.length === 0)
+    return sql`select null::int as id, null::text as effect, null::text as override_reason, null::text as override_sku, null::text as override_description where false`;
   return sql`select * from (values ${sql.join(
-    rules.map((r) => sql`(${r.id}::int, ${r.effect}::text, ${r.override_reason}::text, ${r.override_sku}::text, ${r.override_description}::text)`),
+    rules.map(
+      (r) => sql`(${r.id}::int, ${r.effect}::text, ${r.override_reason}::text, ${r.override_sku}::text, ${r.override_description}::text)`,
+    ),
   )}) v (id, effect, override_reason, override_sku, override_description)`;
 }

@@ -1,11 +1,12 @@
+import type { Insertable } from 'kysely';
 import type { Executor, Tx } from '../../core/db/database.js';
 import { DomainError, must, validation } from '../../core/errors.js';
 import { requirePermission, type Caller } from '../../tenancy/caller.js';
 import { getCustomer } from '../../tenancy/customer.service.js';
 import { getService } from '../../catalog/catalog.service.js';
 import { parseDateRef } from '../periods/bill-periods.js';
-import { RULE_EFFECTS, SKU_CONDITIONS, type RuleEffect, type SkuCondition } from '../schema.js';
-import { deleteRuleRow, insertRule, maxProcessingOrder, selectAllRules, selectRule, type RuleRow } from './rules.queries.js';
+import { RULE_EFFECTS, SKU_CONDITIONS, type BillingRulesTable, type RuleEffect, type SkuCondition } from '../schema.js';
+import { deleteRuleRow, insertRule, maxProcessingOrder, selectAllRules, selectRule, updateRuleRow, type RuleRow } from './rules.queries.js';
 
 export interface BillingRule {
   id: number;
@@ -51,11 +52,23 @@ export interface NewBillingRule {
 
 function toRule(r: RuleRow): BillingRule {
   return {
-    id: r.id, processingOrder: r.processing_order, description: r.description, overrideReason: r.override_reason,
-    validFrom: r.valid_from, validTo: r.valid_to, customerId: r.customer_id, includeSubtree: r.include_subtree,
-    serviceId: r.service_id, planCode: r.plan_code, skuCondition: r.sku_condition, sku: r.sku,
-    userNamePattern: r.user_name_pattern, effect: r.effect, overrideSku: r.override_sku,
-    overrideDescription: r.override_description, enabled: r.enabled,
+    id: r.id,
+    processingOrder: r.processing_order,
+    description: r.description,
+    overrideReason: r.override_reason,
+    validFrom: r.valid_from,
+    validTo: r.valid_to,
+    customerId: r.customer_id,
+    includeSubtree: r.include_subtree,
+    serviceId: r.service_id,
+    planCode: r.plan_code,
+    skuCondition: r.sku_condition,
+    sku: r.sku,
+    userNamePattern: r.user_name_pattern,
+    effect: r.effect,
+    overrideSku: r.override_sku,
+    overrideDescription: r.override_description,
+    enabled: r.enabled,
   };
 }
 
@@ -67,21 +80,70 @@ export async function listRules(db: Executor): Promise<BillingRule[]> {
 /** Adds a rule. Billing rules are the provider's (Atria: only service providers see them). */
 export async function addRule(tx: Tx, caller: Caller, input: NewBillingRule): Promise<BillingRule> {
   requirePermission(caller, 'Manage Billing');
-  if (!input.description?.trim()) throw validation('a billing rule needs a description');
-  if (!input.overrideReason?.trim()) throw validation('a billing rule needs an override reason (it is stamped on every item the rule decides)');
-  if (!RULE_EFFECTS.includes(input.effect)) throw validation(`the effect must be one of ${RULE_EFFECTS.join(', ')}`);
+  const values = await ruleValues(tx, caller, input);
+  const id = await insertRule(tx, { ...values, processing_order: input.processingOrder ?? (await maxProcessingOrder(tx)) + 1 });
+  return getRule(tx, id);
+}
+
+/**
+ * Replaces a rule's conditions and effect (the whole rule, as the editor submits it); its place
+ * in the processing order stays unless `processingOrder` is given. Applies from the next billing run.
+ */
+export async function updateRule(tx: Tx, caller: Caller, id: number, input: NewBillingRule & { enabled?: boolean }): Promise<BillingRule> {
+  requirePermission(caller, 'Manage Billing');
+  const current = await getRule(tx, id);
+  const values = await ruleValues(tx, caller, input);
+  await updateRuleRow(tx, id, {
+    ...values,
+    processing_order: input.processingOrder ?? current.processingOrder,
+    enabled: input.enabled ?? current.enabled,
+  });
+  return getRule(tx, id);
+}
+
+/**
+ * Puts the rules in a new deciding order: `ids` lists every rule once, the one that decides
+ * first (wins over all the others) first. Processing orders become n … 1.
+ */
+export async function reorderRules(tx: Tx, caller: Caller, ids: readonly number[]): Promise<BillingRule[]> {
+  requirePermission(caller, 'Manage Billing');
+  const rules = await listRules(tx);
+  const known = new Set(rules.map((r) => r.id));
+  const given = new Set(ids);
+  if (given.size !== ids.length) throw validation('Each rule may appear only once in the new order.', { field: 'ids' });
+  const unknown = ids.filter((id) => !known.has(id));
+  if (unknown.length) throw new DomainError('NotFound', `Billing rule ${unknown.join(', ')} not found.`, { field: 'ids' });
+  const missing = rules.filter((r) => !given.has(r.id)).map((r) => r.id);
+  if (missing.length) throw validation(`The new order must list every rule; missing: ${missing.join(', ')}.`, { field: 'ids' });
+  for (const [i, id] of ids.entries()) await updateRuleRow(tx, id, { processing_order: ids.length - i });
+  return listRules(tx);
+}
+
+export async function getRule(db: Executor, id: number): Promise<BillingRule> {
+  return toRule(must(await selectRule(db, id), () => new DomainError('NotFound', `Billing rule ${id} not found.`)));
+}
+
+/** The checked column values of a rule as submitted (everything but its processing order). */
+async function ruleValues(tx: Tx, caller: Caller, input: NewBillingRule): Promise<Omit<Insertable<BillingRulesTable>, 'processing_order'>> {
+  if (!input.description?.trim()) throw validation('a billing rule needs a description', { field: 'description' });
+  if (!input.overrideReason?.trim())
+    throw validation('a billing rule needs an override reason (it is stamped on every item the rule decides)', { field: 'overrideReason' });
+  if (!RULE_EFFECTS.includes(input.effect)) throw validation(`the effect must be one of ${RULE_EFFECTS.join(', ')}`, { field: 'effect' });
   const skuCondition = input.skuCondition ?? 'any';
-  if (!SKU_CONDITIONS.includes(skuCondition)) throw validation(`the SKU condition must be one of ${SKU_CONDITIONS.join(', ')}`);
-  if (input.effect === 'override_sku' && !input.overrideSku?.trim()) throw validation('an override_sku rule needs the SKU to set');
-  if (input.effect === 'override_description' && !input.overrideDescription?.trim()) throw validation('an override_description rule needs the description to set');
+  if (!SKU_CONDITIONS.includes(skuCondition))
+    throw validation(`the SKU condition must be one of ${SKU_CONDITIONS.join(', ')}`, { field: 'skuCondition' });
+  if (input.effect === 'override_sku' && !input.overrideSku?.trim())
+    throw validation('an override_sku rule needs the SKU to set', { field: 'overrideSku' });
+  if (input.effect === 'override_description' && !input.overrideDescription?.trim())
+    throw validation('an override_description rule needs the description to set', { field: 'overrideDescription' });
   const validFrom = input.validFrom ? parseDateRef(input.validFrom) : null;
   const validTo = input.validTo ? parseDateRef(input.validTo) : null;
-  if (validFrom && validTo && validTo < validFrom) throw validation('valid-to is before valid-from');
-  if (input.userNamePattern !== undefined && !input.userNamePattern.trim()) throw validation('the user name pattern is empty');
+  if (validFrom && validTo && validTo < validFrom) throw validation('valid-to is before valid-from', { field: 'validTo' });
+  if (input.userNamePattern !== undefined && !input.userNamePattern.trim())
+    throw validation('the user name pattern is empty', { field: 'userNamePattern' });
   const customer = input.customer ? await getCustomer(tx, caller, input.customer) : undefined;
   const service = input.service ? await getService(tx, input.service) : undefined;
-  const id = await insertRule(tx, {
-    processing_order: input.processingOrder ?? (await maxProcessingOrder(tx)) + 1,
+  return {
     description: input.description.trim(),
     override_reason: input.overrideReason.trim(),
     valid_from: validFrom,
@@ -89,15 +151,14 @@ export async function addRule(tx: Tx, caller: Caller, input: NewBillingRule): Pr
     customer_id: customer?.id ?? null,
     include_subtree: input.includeSubtree ?? true,
     service_id: service?.id ?? null,
-    plan_code: input.planCode ?? null,
+    plan_code: input.planCode?.trim() || null,
     sku_condition: skuCondition,
-    sku: input.sku ?? null,
+    sku: input.sku?.trim() || null,
     user_name_pattern: input.userNamePattern?.trim() ?? null,
     effect: input.effect,
     override_sku: input.effect === 'override_sku' ? input.overrideSku!.trim() : null,
     override_description: input.effect === 'override_description' ? input.overrideDescription!.trim() : null,
-  });
-  return toRule(must(await selectRule(tx, id), () => new DomainError('NotFound', `Billing rule ${id} not found.`)));
+  };
 }
 
 /**
@@ -107,12 +168,27 @@ export async function addRule(tx: Tx, caller: Caller, input: NewBillingRule): Pr
 export async function addNoSkuRule(tx: Tx, caller: Caller): Promise<BillingRule> {
   requirePermission(caller, 'Manage Billing');
   const existing = (await listRules(tx)).find(
-    (r) => r.effect === 'not_billable' && r.skuCondition === 'absent' && r.customerId === null && r.serviceId === null &&
-      r.planCode === null && r.sku === null && r.userNamePattern === null && r.validFrom === null && r.validTo === null && r.enabled,
+    (r) =>
+      r.effect === 'not_billable' &&
+      r.skuCondition === 'absent' &&
+      r.customerId === null &&
+      r.serviceId === null &&
+      r.planCode === null &&
+      r.sku === null &&
+      r.userNamePattern === null &&
+      r.validFrom === null &&
+      r.validTo === null &&
+      r.enabled,
   );
   if (existing) return existing;
   // Processing order 0: any more specific rule (e.g. one that assigns a SKU) decides before it.
-  return addRule(tx, caller, { description: 'Items without a SKU are not billable', overrideReason: 'No SKU', skuCondition: 'absent', effect: 'not_billable', processingOrder: 0 });
+  return addRule(tx, caller, {
+    description: 'Items without a SKU are not billable',
+    overrideReason: 'No SKU',
+    skuCondition: 'absent',
+    effect: 'not_billable',
+    processingOrder: 0,
+  });
 }
 
 export async function deleteRule(tx: Tx, caller: Caller, id: number): Promise<void> {

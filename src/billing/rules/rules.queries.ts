@@ -1,12 +1,26 @@
-import { sql, type Insertable, type Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Executor } from '../../core/db/database.js';
 import type { BillingRulesTable } from '../schema.js';
 
 export type RuleRow = Selectable<BillingRulesTable>;
 
 const columns = [
-  'id', 'processing_order', 'description', 'override_reason', 'customer_id', 'include_subtree', 'service_id', 'plan_code',
-  'sku_condition', 'sku', 'user_name_pattern', 'effect', 'override_sku', 'override_description', 'enabled', 'created_at',
+  'id',
+  'processing_order',
+  'description',
+  'override_reason',
+  'customer_id',
+  'include_subtree',
+  'service_id',
+  'plan_code',
+  'sku_condition',
+  'sku',
+  'user_name_pattern',
+  'effect',
+  'override_sku',
+  'override_description',
+  'enabled',
+  'created_at',
 ] as const;
 
 function selectRules(db: Executor) {
@@ -37,6 +51,13 @@ export async function deleteRuleRow(db: Executor, id: number): Promise<boolean> 
 }
 
 export async function maxProcessingOrder(db: Executor): Promise<number> {
-  const r = await db.selectFrom('billing_rules').select((eb) => eb.fn.max('processing_order').as('n')).executeTakeFirst();
+  const r = await db
+    .selectFrom('billing_rules')
+    .select((eb) => eb.fn.max('processing_order').as('n'))
+    .executeTakeFirst();
   return Number(r?.n ?? 0);
+}
+
+export async function updateRuleRow(db: Executor, id: number, values: Updateable<BillingRulesTable>): Promise<void> {
+  await db.updateTable('billing_rules').set(values).where('id', '=', id).execute();
 }

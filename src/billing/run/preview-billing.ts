@@ -42,7 +42,13 @@ export async function previewBilling(db: DB, caller: Caller, opts: Omit<RunBilli
       await snapshotItems(tx, opts);
       const results = await runBilling(withSavepoints(tx), caller, opts);
       previews = [];
-      for (const r of results) previews.push({ period: r.period, items: r.items, ...(await itemCounts(tx, r.period.id)), quantities: await quantityDeltas(tx, r.period.id) });
+      for (const r of results)
+        previews.push({
+          period: r.period,
+          items: r.items,
+          ...(await itemCounts(tx, r.period.id)),
+          quantities: await quantityDeltas(tx, r.period.id),
+        });
       throw new RolledBack();
     });
   } catch (e) {

@@ -13,21 +13,59 @@ export interface PeriodBounds {
 
 /** Columns of bill_items a run writes; an item whose values all match its stored row is left untouched. */
 export const ITEM_COLUMNS = [
-  'service_change_id', 'item_kind', 'customer_id', 'bill_customer_id', 'user_id', 'service_id', 'customer_service_id',
-  'user_service_id', 'instance_id', 'instance_name', 'plan_code', 'plan_name', 'sku', 'sku_type', 'line_description',
-  'summary_grouping', 'started_at', 'ended_at', 'percent_duration', 'quantity', 'action', 'added_by_user_id',
-  'added_by_user_name', 'removed_by_user_id', 'removed_by_user_name', 'actioned_at', 'actioned_by', 'is_billable',
-  'override_reason', 'bill_config_rule_id',
+  'service_change_id',
+  'item_kind',
+  'customer_id',
+  'bill_customer_id',
+  'user_id',
+  'service_id',
+  'customer_service_id',
+  'user_service_id',
+  'instance_id',
+  'instance_name',
+  'plan_code',
+  'plan_name',
+  'sku',
+  'sku_type',
+  'line_description',
+  'summary_grouping',
+  'started_at',
+  'ended_at',
+  'percent_duration',
+  'quantity',
+  'action',
+  'added_by_user_id',
+  'added_by_user_name',
+  'removed_by_user_id',
+  'removed_by_user_name',
+  'actioned_at',
+  'actioned_by',
+  'is_billable',
+  'override_reason',
+  'bill_config_rule_id',
 ] as const;
 
 // The thing a ledger row concerns: 1 customer, 2 customer service, 3 user, 4 user service, 5 instance.
 // One equality CASE over the known actions: the prefix LIKEs it replaces cost a pattern match per row and branch.
 const kindOf = (action: string): number =>
-  action.startsWith('customer_service_') ? 2 : action.startsWith('customer_') ? 1 : action.startsWith('user_service_') ? 4 : action.startsWith('user_') ? 3 : 5;
+  action.startsWith('customer_service_')
+    ? 2
+    : action.startsWith('customer_')
+      ? 1
+      : action.startsWith('user_service_')
+        ? 4
+        : action.startsWith('user_')
+          ? 3
+          : 5;
 const KIND = sql.raw(`(case sc.action ${SERVICE_CHANGE_ACTIONS.map((a) => `when '${a}' then ${kindOf(a)}`).join(' ')} end)`);
 
 const OPENING = `'customer_created', 'customer_reprovisioned', 'customer_service_added', 'customer_service_plan_changed',
   'user_created', 'user_enabled', 'user_service_added', 'user_service_plan_changed', 'instance_added'`;
+
+// Changes that bring a thing into being: when their provisioning request fails, the item stays
+// visible but not billable ("Provisioning failed"); any other change whose request failed is ignored.
+const PROVISIONING = `'customer_created', 'customer_reprovisioned', 'customer_service_added', 'user_created', 'user_enabled',
+  'user_service_added', 'instance_added'`;
 
 // Changes that also end other things (see `kills` below).
 const CLOSING = `'customer_deleted', 'customer_deprovisioned', 'user_deleted', 'customer_service_removed'`;
@@ -57,23 +95,42 @@ export function freshItems(p: PeriodBounds, rules: readonly RuleInForce[], mater
       union all
       select c.id, case when c.bill_to_parent then b.bill_id else c.id end from customers c join bill_to b on c.parent_id = b.id
     ),
+    -- Ledger rows whose provisioning request ended Failed (docs/decisions.md "Failed provisioning").
+    -- A change and its request are written in one transaction, so they share now(): the request of
+    -- a row is the one for the same entity created at the row's instant. Driven from the few failed
+    -- requests through the ledger's time index.
+    failed_changes as materialized (
+      select sc.id
+      from provisioning_requests r
+      join service_changes sc on sc.occurred_at = r.created_at
+      where r.status = 'Failed' and sc.occurred_at < ${p.endsAt}
+        and r.entity = case ${KIND} when 1 then 'customer' when 2 then 'customer_service' when 3 then 'user'
+                                    when 4 then 'user_service' else 'service_instance' end
+        and r.entity_id = case ${KIND} when 1 then sc.customer_id when 2 then sc.customer_service_id when 3 then sc.user_id
+                                       when 4 then sc.user_service_id else sc.instance_id end
+    ),
     -- Not materialised: both readers below scan the ledger table itself, which is cheaper than
     -- writing a month of ledger rows to a tuplestore (it spills) and reading it back.
     ev as not materialized (
-      select sc.id, sc.occurred_at, sc.action, sc.actor_user_id, sc.actor_name, sc.customer_id, sc.user_id, sc.service_id,
-             sc.customer_service_id, sc.user_service_id, sc.instance_id, sc.instance_name, sc.plan_code, sc.plan_name, sc.sku, sc.quantity,
-             ${KIND} as kind,
-             case ${KIND} when 1 then sc.customer_id when 2 then sc.customer_service_id when 3 then sc.user_id
-                          when 4 then sc.user_service_id else sc.instance_id end as entity_id,
-             sc.action in (${sql.raw(OPENING)}) as opens
-      from service_changes sc
-      where sc.occurred_at < ${p.endsAt}
+      select * from (
+        select sc.id, sc.occurred_at, sc.action, sc.actor_user_id, sc.actor_name, sc.customer_id, sc.user_id, sc.service_id,
+               sc.customer_service_id, sc.user_service_id, sc.instance_id, sc.instance_name, sc.plan_code, sc.plan_name, sc.sku, sc.quantity,
+               ${KIND} as kind,
+               case ${KIND} when 1 then sc.customer_id when 2 then sc.customer_service_id when 3 then sc.user_id
+                            when 4 then sc.user_service_id else sc.instance_id end as entity_id,
+               sc.action in (${sql.raw(OPENING)}) as opens,
+               sc.id in (select id from failed_changes) as failed
+        from service_changes sc
+        where sc.occurred_at < ${p.endsAt}
+      ) e
+      -- A failed plan change, removal or de-provision changed nothing: the thing goes on as it was.
+      where not (e.failed and e.action not in (${sql.raw(PROVISIONING)}))
     ),
     -- The few changes that end other things; every ledger row names the customer its thing belongs to.
     closers as materialized (
       select id, occurred_at, action, actor_user_id, actor_name, customer_id, user_id, customer_service_id
       from service_changes
-      where occurred_at < ${p.endsAt} and action in (${sql.raw(CLOSING)})
+      where occurred_at < ${p.endsAt} and action in (${sql.raw(CLOSING)}) and id not in (select id from failed_changes)
     ),
     -- One pass over the openings, joined to the few closers of the same customer (instead of a self-join of the ledger per kind of closer).
     kills as (
@@ -88,10 +145,10 @@ export function freshItems(p: PeriodBounds, rules: readonly RuleInForce[], mater
     ),
     stream as (
       select kind, entity_id, id, occurred_at, opens, actor_user_id, actor_name, action, customer_id, user_id, service_id,
-             customer_service_id, user_service_id, instance_id, instance_name, plan_code, plan_name, sku, quantity
+             customer_service_id, user_service_id, instance_id, instance_name, plan_code, plan_name, sku, quantity, failed
       from ev where kind is not null
       union all
-      select kind, entity_id, id, occurred_at, false, actor_user_id, actor_name, null, null, null, null, null, null, null, null, null, null, null, null
+      select kind, entity_id, id, occurred_at, false, actor_user_id, actor_name, null, null, null, null, null, null, null, null, null, null, null, null, false
       from kills
     ),
     seg as (
@@ -129,9 +186,28 @@ export function freshItems(p: PeriodBounds, rules: readonly RuleInForce[], mater
              i.end_by_id as removed_by_user_id, i.end_by as removed_by_user_name,
              coalesce(i.end_at, i.occurred_at) as actioned_at,
              case when i.end_at is not null then i.end_by else i.actor_name end as actioned_by,
-             coalesce(r.effect <> 'not_billable', true) as is_billable,
-             r.override_reason, r.id as bill_config_rule_id
-      from (select * from seg where opens and (end_at is null or end_at > ${p.startsAt})) i
+             not i.failed and coalesce(r.effect <> 'not_billable', true) as is_billable,
+             case when i.failed then 'Provisioning failed' else r.override_reason end as override_reason,
+             case when i.failed then null else r.id end as bill_config_rule_id
+      from (
+        -- The catalog's SKU as it is now labels the item (docs/decisions.md "Catalog SKUs"); the
+        -- ledger's own copy (the SKU of the day) counts only where the catalog entry is gone.
+        select g.kind, g.entity_id, g.id, g.occurred_at, g.opens, g.actor_user_id, g.actor_name, g.action, g.customer_id,
+               g.user_id, g.service_id, g.customer_service_id, g.user_service_id, g.instance_id, g.instance_name,
+               g.plan_code, g.plan_name, g.quantity, g.end_at, g.end_by_id, g.end_by, g.failed,
+               case
+                 when cs.id is null then g.sku
+                 when g.kind = 2 then (case when g.plan_code is not null and cp.id is null then g.sku else coalesce(cp.sku, cs.sku) end)
+                 when g.kind = 4 then (case when g.plan_code is not null and up.id is null then g.sku else coalesce(up.sku, cs.user_sku) end)
+                 when g.kind = 5 then cs.sku
+                 else g.sku
+               end as sku
+        from seg g
+        left join services cs on cs.id = g.service_id
+        left join customer_plans cp on g.kind = 2 and cp.service_id = g.service_id and lower(cp.name) = lower(g.plan_code)
+        left join user_plans up on g.kind = 4 and up.service_id = g.service_id and lower(up.name) = lower(g.plan_code)
+        where g.opens and (g.end_at is null or g.end_at > ${p.startsAt})
+      ) i
       join customers c on c.id = i.customer_id
       join bill_to bt on bt.id = i.customer_id
       left join users u on u.id = i.user_id
@@ -148,7 +224,10 @@ const userFullName = sql`coalesce(nullif(u.display_name, ''), nullif(trim(concat
  * changed rows inserted, identical rows (same values, same id) stay — so a re-run over an
  * unchanged ledger writes nothing and every billItemID is stable.
  */
-export function rebuildPeriod(p: PeriodBounds, rules: readonly RuleInForce[]): RawBuilder<{ items: number; added: number; removed: number }> {
+export function rebuildPeriod(
+  p: PeriodBounds,
+  rules: readonly RuleInForce[],
+): RawBuilder<{ items: number; added: number; removed: number }> {
   const cols = sql.raw(ITEM_COLUMNS.join(', '));
   const same = sql.raw(
     `row(${ITEM_COLUMNS.map((c) => `f.${c}`).join(', ')}) is not distinct from row(${ITEM_COLUMNS.map((c) => `b.${c}`).join(', ')})`,
@@ -178,7 +257,10 @@ export function rebuildPeriod(p: PeriodBounds, rules: readonly RuleInForce[]): R
  * a plain insert, with nothing to compare, so the computed items stream straight into the table
  * instead of through a materialised copy read three times.
  */
-export function fillEmptyPeriod(p: PeriodBounds, rules: readonly RuleInForce[]): RawBuilder<{ items: number; added: number; removed: number }> {
+export function fillEmptyPeriod(
+  p: PeriodBounds,
+  rules: readonly RuleInForce[],
+): RawBuilder<{ items: number; added: number; removed: number }> {
   const cols = sql.raw(ITEM_COLUMNS.join(', '));
   return sql<{ items: number; added: number; removed: number }>`
     with recursive ${freshItems(p, rules, false)},

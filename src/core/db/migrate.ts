@@ -1,18 +1,23 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { sql, Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { DB } from './database.js';
 import { tenancyMigration } from '../../tenancy/schema.js';
-import { catalogMigration } from '../../catalog/schema.js';
+import { catalogMigration, catalogSkuChangesMigration } from '../../catalog/schema.js';
 import { servicesMigration, userServiceInstancesMigration } from '../../services/schema.js';
-import { provisioningMigration } from '../../provisioning/schema.js';
+import { provisioningMigration, provisioningWakeMigration } from '../../provisioning/schema.js';
 import { ledgerMigration } from '../../billing/ledger/schema.js';
 import { billingMigration, billItemsUncheckedPeriodMigration } from '../../billing/schema.js';
 import { apiTokensMigration } from '../../tenancy/api-tokens/schema.js';
-import { jobsMigration } from '../../jobs/schema.js';
+import { jobRunApprovalMigration, jobsMigration } from '../../jobs/schema.js';
 import { exchangeMigration } from '../../services/exchange/schema.js';
 import { approvalRemindersMigration, approvalsMigration } from '../../approvals/schema.js';
 import { queueSchemaMigration } from '../queue.js';
 import { provisioningQueueMigration } from '../../provisioning/request-queue.js';
 import { reportsMigration } from '../../reports/schema.js';
+import { consoleSessionsEndedMigration, consoleSessionsMigration } from '../../tenancy/sessions/schema.js';
+import { requestFeedMigration, requestStatusEventsMigration } from '../../provisioning/request-feed.schema.js';
+import { installStateMigration } from '../install/schema.js';
+import { signInThrottleMigration } from '../../tenancy/sign-in/schema.js';
+import { mailOutboxMigration } from '../../mail/schema.js';
 
 /**
  * Forward-only, versioned migrations. Append new entries; never edit a released one.
@@ -35,6 +40,17 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0013_bill_items_unchecked_period': billItemsUncheckedPeriodMigration,
   '0014_user_service_instances': userServiceInstancesMigration,
   '0015_approval_reminders': approvalRemindersMigration,
+  '0028_console_sessions': consoleSessionsMigration,
+  '0029_request_status_feed': requestFeedMigration,
+  '0034_install_state': installStateMigration,
+  '0016_sign_in_throttle': signInThrottleMigration,
+  '0035_mail_outbox': mailOutboxMigration,
+  '0038_catalog_sku_changes': catalogSkuChangesMigration,
+  '0024_job_run_approval': jobRunApprovalMigration,
+  '0047_console_sessions_ended': consoleSessionsEndedMigration,
+  // Sorts after 0047_console_sessions_ended, which databases may have run already (names must only grow).
+  '0047_request_status_events': requestStatusEventsMigration,
+  '0052_provisioning_wake': provisioningWakeMigration,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -47,12 +63,29 @@ export interface MigrationOutcome {
   applied: string[];
 }
 
+/** True when every migration of this build is recorded: the common start, answered with two reads. */
+async function upToDate(db: DB): Promise<boolean> {
+  const { rows } = await sql<{ present: boolean }>`select to_regclass('schema_migrations') is not null as present`.execute(db);
+  if (!rows[0]?.present) return false;
+  const applied = await sql<{ name: string }>`select name from schema_migrations`.execute(db);
+  const names = new Set(applied.rows.map((r) => r.name));
+  // A migration this build does not know (a newer database) goes to the migrator, which refuses it.
+  return names.size === Object.keys(MIGRATIONS).length && Object.keys(MIGRATIONS).every((name) => names.has(name));
+}
+
 export async function migrateToLatest(db: DB): Promise<MigrationOutcome> {
-  const migrator = new Migrator({ db, provider: new StaticProvider(), migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' });
+  if (await upToDate(db)) return { applied: [] };
+  const migrator = new Migrator({
+    db,
+    provider: new StaticProvider(),
+    migrationTableName: 'schema_migrations',
+    migrationLockTableName: 'schema_migrations_lock',
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message}`);
+    const reason = (error as Error).message;
+    throw new Error(failed ? `migration ${failed.migrationName} failed: ${reason}` : `cannot migrate the database: ${reason}`);
   }
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }

@@ -1,4 +1,5 @@
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
+import { currentDeadline, requestTimedOut } from '../request-context.js';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -30,6 +31,16 @@ export class WriteClock {
   }
 }
 
+/**
+ * Past its HTTP request's deadline, no statement of the request starts and its transaction does not
+ * commit. PGlite runs in this thread and has no statement_timeout or cancel (measured: it ignores
+ * the setting), so a statement already running finishes first; the request was answered at its
+ * deadline all the same, and its transaction then rolls back whole.
+ */
+function refuseAfterDeadline(): void {
+  if (currentDeadline()?.aborted) throw requestTimedOut();
+}
+
 const READ_ONLY = /^\s*(select|show|fetch|declare|close)\b/i;
 
 interface OpenTransaction {
@@ -47,6 +58,7 @@ class PGliteConnection implements DatabaseConnection {
   ) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    refuseAfterDeadline();
     const target = this.open?.tx ?? this.pglite;
     if (!this.open && !READ_ONLY.test(compiled.sql)) this.clock.tick();
     // Parameterless SQL goes through the simple protocol so migrations may hold several statements.
@@ -57,9 +69,7 @@ class PGliteConnection implements DatabaseConnection {
     const affected = result.affectedRows;
     return {
       rows: result.rows as R[],
-      ...(affected !== undefined && /^\s*(insert|update|delete|merge)/i.test(compiled.sql)
-        ? { numAffectedRows: BigInt(affected) }
-        : {}),
+      ...(affected !== undefined && /^\s*(insert|update|delete|merge)/i.test(compiled.sql) ? { numAffectedRows: BigInt(affected) } : {}),
     };
   }
 
@@ -73,6 +83,7 @@ class PGliteConnection implements DatabaseConnection {
     try {
       await tx.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${compiled.sql}`, compiled.parameters as unknown[]);
       for (;;) {
+        refuseAfterDeadline();
         const chunk = await tx.query<R>(`FETCH ${Math.max(1, chunkSize)} FROM ${cursor}`);
         if (chunk.rows.length === 0) break;
         yield { rows: chunk.rows };
@@ -126,6 +137,8 @@ class PGliteDriver implements Driver {
     await (connection as PGliteConnection).begin();
   }
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    // Kysely rolls back when the commit throws.
+    refuseAfterDeadline();
     await (connection as PGliteConnection).end(true);
   }
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
@@ -146,6 +159,8 @@ export class PGliteDialect implements Dialect {
   createDriver(): Driver {
     return new PGliteDriver(this.pglite, this.clock);
   }
+  // Kysely's Dialect interface takes any database.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   createIntrospector(db: Kysely<any>) {
     return new PostgresIntrospector(db);
   }

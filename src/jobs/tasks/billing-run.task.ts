@@ -16,7 +16,11 @@ export function billingRunTask(): TaskDefinition {
     id: 'billing-run',
     label: 'Billing Run',
     parameters: {
-      BillingPeriod: { default: '', check: text, description: 'Blank = the open period and any closed one not yet finalized; or "Current", "Previous", YYYY-MM-DD' },
+      BillingPeriod: {
+        default: '',
+        check: text,
+        description: 'Blank = the open period and any closed one not yet finalized; or "Current", "Previous", YYYY-MM-DD',
+      },
       Reprocess: { default: 'False', check: flag, description: 'True = rebuild a closed period again ("Reprocess Billing Records")' },
     },
     secretNames: [],
@@ -25,12 +29,20 @@ export function billingRunTask(): TaskDefinition {
       const reprocess = parseFlag(input.params.Reprocess);
       const caller = systemCaller(input.app.provider, `job ${input.jobId}`);
       const opts = { ...(period ? { period } : {}), reprocess, kind: 'scheduled' as const, now: input.now };
-      input.log.write('BR01', 'Info', `Billing run started${period ? ` for billing period ${period}` : ''}${input.dryRun ? ' (dry run: nothing is written)' : ''}.`);
+      input.log.write(
+        'BR01',
+        'Info',
+        `Billing run started${period ? ` for billing period ${period}` : ''}${input.dryRun ? ' (dry run: nothing is written)' : ''}.`,
+      );
       try {
         if (input.dryRun) return dryRun(input.log, await previewBilling(input.app.db, caller, opts));
         const results = await runBilling(input.app.db, caller, opts);
         for (const r of results) {
-          input.log.write('BR02', 'Info', `Billing period ${r.period.endDate}: ${r.items} items (${r.added} written, ${r.removed} replaced or gone) in ${r.ms} ms.`);
+          input.log.write(
+            'BR02',
+            'Info',
+            `Billing period ${r.period.endDate}: ${r.items} items (${r.added} written, ${r.removed} replaced or gone) in ${r.ms} ms.`,
+          );
         }
         input.log.write('BR04', 'Info', `Billing run completed for ${results.length} period(s).`);
         return { aborted: false, changes: [], message: `${results.length} period(s) rebuilt` };
@@ -56,9 +68,17 @@ function dryRun(log: SyncLogSink, previews: PeriodPreview[]): TaskOutcome {
     total.added += p.added;
     total.changed += p.changed;
     total.removed += p.removed;
-    log.write('BR02', 'Info', `Billing period ${end}: ${p.items} items; the run would add ${p.added}, change ${p.changed} and remove ${p.removed} items, and change ${p.quantities.length} customer quantities.`);
+    log.write(
+      'BR02',
+      'Info',
+      `Billing period ${end}: ${p.items} items; the run would add ${p.added}, change ${p.changed} and remove ${p.removed} items, and change ${p.quantities.length} customer quantities.`,
+    );
     for (const q of p.quantities) {
-      log.write('BR05', 'Info', `${q.customerCode} SKU ${q.sku ?? '(none)'}: billable quantity at the end of billing period ${end} would change from ${q.before} to ${q.after}.`);
+      log.write(
+        'BR05',
+        'Info',
+        `${q.customerCode} SKU ${q.sku ?? '(none)'}: billable quantity at the end of billing period ${end} would change from ${q.before} to ${q.after}.`,
+      );
       changes.push({
         customerCode: q.customerCode,
         customerName: q.customerName,

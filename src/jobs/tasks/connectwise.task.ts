@@ -1,8 +1,16 @@
-import { CONNECTWISE_DEFAULTS, CONNECTWISE_SECRET_NAMES, syncConnectWise, type ConnectWiseSyncInput, type ConnectWiseSyncParameters } from '../../integrations/psa/connectwise/sync.js';
+import {
+  CONNECTWISE_DEFAULTS,
+  CONNECTWISE_SECRET_NAMES,
+  syncConnectWise,
+  type ConnectWiseSyncInput,
+  type ConnectWiseSyncParameters,
+} from '../../integrations/psa/connectwise/sync.js';
 import type { SyncQuantitySource } from '../../integrations/psa/shared/sync-source.js';
 import type { AppContext } from '../../core/context.js';
 import { billingPeriod, customerCodes, flag, text, url } from '../parameters.js';
 import type { TaskDefinition } from './task.js';
+import { runPsaTask } from './psa-approval.js';
+import { parseFlag } from '../../integrations/psa/shared/sync-model.js';
 
 export interface ConnectWiseTaskDeps {
   source: (app: AppContext) => SyncQuantitySource;
@@ -16,28 +24,46 @@ export function connectWiseTask(deps: ConnectWiseTaskDeps): TaskDefinition {
     id: 'connectwise-psa',
     label: 'ConnectWise Manage Billing',
     parameters: {
-      ApiUrl: { default: d.ApiUrl, check: url, description: 'ConnectWise API URL, e.g. https://api-na.myconnectwise.net/v4_6_release/apis/3.0' },
+      ApiUrl: {
+        default: d.ApiUrl,
+        check: url,
+        description: 'ConnectWise API URL, e.g. https://api-na.myconnectwise.net/v4_6_release/apis/3.0',
+      },
       AgreementType: { default: d.AgreementType, check: text, description: 'Agreement type holding the Atria services' },
       AllowAtriaCreateAdditions: { default: d.AllowAtriaCreateAdditions, check: flag, description: 'True = create missing additions' },
       BillingPeriod: { default: d.BillingPeriod, check: billingPeriod, description: '"Previous", "Current" or YYYY-MM-DD' },
       CustomersFilter: { default: d.CustomersFilter, check: customerCodes, description: 'Customer codes to process; blank = all' },
+      RequireApproval: {
+        default: d.RequireApproval,
+        check: flag,
+        description: 'True = a run stores the diff and waits for approval (tenantry jobs approve RUN) before writing',
+      },
+      ResellerLinesPerCustomer: {
+        default: d.ResellerLinesPerCustomer,
+        check: flag,
+        description:
+          "True = a reseller's customers each get their own agreement addition per SKU (description names the customer); False = one line per SKU summed",
+      },
     },
     secretNames: CONNECTWISE_SECRET_NAMES,
     async run(input) {
-      const result = await syncConnectWise({
-        params: input.params as unknown as ConnectWiseSyncParameters,
-        secrets: input.secrets,
-        source: deps.source(input.app),
-        log: input.log,
-        dryRun: input.dryRun,
-        now: input.now,
-        ...(deps.client ? { client: deps.client } : {}),
-      });
-      return {
-        aborted: result.aborted,
-        changes: result.changes,
-        message: `${result.customers} customers, ${result.changes.length} lines ${input.dryRun ? 'would change' : 'changed'}, ${result.apiCalls} ConnectWise API calls`,
-      };
+      const params = input.params as unknown as ConnectWiseSyncParameters;
+      return runPsaTask(
+        input,
+        parseFlag(params.RequireApproval),
+        (pass) =>
+          syncConnectWise({
+            params,
+            secrets: input.secrets,
+            source: deps.source(input.app),
+            log: pass.log,
+            dryRun: pass.dryRun,
+            ...(pass.approved ? { approved: pass.approved } : {}),
+            now: input.now,
+            ...(deps.client ? { client: deps.client } : {}),
+          }),
+        (r, verb) => `${r.customers} customers, ${r.changes.length} lines ${verb}, ${r.apiCalls} ConnectWise API calls`,
+      );
     },
   };
 }

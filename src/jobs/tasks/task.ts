@@ -16,6 +16,8 @@ export interface TaskRunInput {
   now: Date;
   jobId: number;
   runId: number;
+  /** Set when an operator approves a RequireApproval run: push exactly this diff, if it is still the diff (issue 11 §7). */
+  approved?: SyncChange[];
 }
 
 export interface TaskOutcome {
@@ -24,6 +26,8 @@ export interface TaskOutcome {
   changes: SyncChange[];
   /** One line for the run history (for example the PSA call count). */
   message: string;
+  /** The diff is stored and waits for `tenantry jobs approve` / the console (RequireApproval). */
+  awaitingApproval?: boolean;
 }
 
 /** A job task (seed 003 "Task" drop-down). */

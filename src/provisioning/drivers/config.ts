@@ -25,8 +25,7 @@ export class ConfigReader {
     const unknown = Object.keys(this.config).filter((key) => !keys.includes(key));
     if (unknown.length > 0) {
       throw new DriverConfigError(
-        `${this.driver} driver config: unknown key(s) ${unknown.map((k) => `"${k}"`).join(', ')}; ` +
-          `allowed: ${keys.join(', ')}`,
+        `${this.driver} driver config: unknown key(s) ${unknown.map((k) => `"${k}"`).join(', ')}; ` + `allowed: ${keys.join(', ')}`,
       );
     }
   }

@@ -49,7 +49,10 @@ function sameValues(a: string[], b: string[]): boolean {
 
 /** DNs compare case-insensitively here: every RDN attribute this driver writes (ou, uid, cn) ignores case. */
 export function normalizeDN(dn: string): string {
-  return dn.replace(/\s*,\s*/g, ',').replace(/\s*=\s*/g, '=').toLowerCase();
+  return dn
+    .replace(/\s*,\s*/g, ',')
+    .replace(/\s*=\s*/g, '=')
+    .toLowerCase();
 }
 
 export class Directory {
@@ -84,9 +87,7 @@ export class Directory {
   /** False when a concurrent or earlier attempt created the entry first. */
   private async add(dn: string, spec: EnsureSpec): Promise<boolean> {
     const emptyCurrent = Object.fromEntries(spec.managed.map((name) => [name, [] as string[]]));
-    const attributes = Object.entries({ ...spec.desired(emptyCurrent), ...spec.createOnly }).filter(
-      ([, list]) => list.length > 0,
-    );
+    const attributes = Object.entries({ ...spec.desired(emptyCurrent), ...spec.createOnly }).filter(([, list]) => list.length > 0);
     try {
       await this.client.add(dn, { objectClass: spec.objectClasses, ...Object.fromEntries(attributes) });
     } catch (error) {
@@ -100,9 +101,7 @@ export class Directory {
   private async update(dn: string, spec: EnsureSpec, current: Attributes | null): Promise<EnsureResult> {
     if (current === null) throw new Error(`LDAP: ${dn} vanished while it was being provisioned`);
     const changes: Change[] = [];
-    const missingClasses = spec.objectClasses.filter(
-      (oc) => !current.objectClass.some((have) => have.toLowerCase() === oc.toLowerCase()),
-    );
+    const missingClasses = spec.objectClasses.filter((oc) => !current.objectClass.some((have) => have.toLowerCase() === oc.toLowerCase()));
     if (missingClasses.length > 0) changes.push(addValues('objectClass', missingClasses));
     const desired = spec.desired(current);
     const changed = spec.managed.filter((name) => !sameValues(desired[name] ?? [], current[name] ?? []));

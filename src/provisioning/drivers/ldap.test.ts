@@ -20,14 +20,15 @@ async function runTwice(t: DriverTask): Promise<string[]> {
   await driver.run(t, first);
   const second = recordingLog();
   await driver.run({ ...t, attempt: t.attempt + 1 }, second);
-  expect(second.lines.filter((line) => WRITES.test(line.message)), `re-run of ${t.entity} ${t.action}`).toEqual([]);
+  expect(
+    second.lines.filter((line) => WRITES.test(line.message)),
+    `re-run of ${t.entity} ${t.action}`,
+  ).toEqual([]);
   return first.lines.map((line) => line.message);
 }
 
 async function entry(dn: string): Promise<Entry | null> {
-  const { searchEntries } = await admin
-    .search(dn, { scope: 'base', attributes: ['*'] })
-    .catch(() => ({ searchEntries: [] as Entry[] }));
+  const { searchEntries } = await admin.search(dn, { scope: 'base', attributes: ['*'] }).catch(() => ({ searchEntries: [] as Entry[] }));
   return searchEntries[0] ?? null;
 }
 
@@ -137,8 +138,7 @@ describeWithSlapd('ldap driver against slapd', () => {
     }
     const group = layout.groupDN(c, 'MAIL');
     const dnOf = (name: string) => layout.userDN(c, name);
-    const serviceTask = (members: string[]) =>
-      task({ entity: 'customer_service', action: 'provision', customer: c, service, members });
+    const serviceTask = (members: string[]) => task({ entity: 'customer_service', action: 'provision', customer: c, service, members });
 
     await runTwice(serviceTask(['u1', 'u2']));
     expect(await entry(group)).toMatchObject({ cn: 'MAIL', description: 'Hosted mail' });
@@ -208,7 +208,10 @@ describeWithSlapd('ldap driver against slapd', () => {
     for (const c of [reseller, child]) {
       await driver.run(task({ entity: 'customer', action: 'provision', customer: c }), recordingLog());
       await driver.run(task({ entity: 'user', action: 'provision', customer: c, user: user({ name: `x_${c.name}` }) }), recordingLog());
-      await driver.run(task({ entity: 'customer_service', action: 'provision', customer: c, service, members: [`x_${c.name}`] }), recordingLog());
+      await driver.run(
+        task({ entity: 'customer_service', action: 'provision', customer: c, service, members: [`x_${c.name}`] }),
+        recordingLog(),
+      );
     }
 
     await runTwice(task({ entity: 'customer', action: 'deprovision', customer: reseller }));
@@ -257,9 +260,7 @@ describe('ldap driver config', () => {
     expect(() => createLdapDriver({ url: 'http://x', bindDN: 'a', bindPassword: 'b', baseDN: 'c' })).toThrow(
       'ldap driver config: "url" must use ldap:// or ldaps://',
     );
-    expect(() => createLdapDriver({ url: 'ldap://x', bindDN: 'a', baseDN: 'c' })).toThrow(
-      'ldap driver config: "bindPassword" is required',
-    );
+    expect(() => createLdapDriver({ url: 'ldap://x', bindDN: 'a', baseDN: 'c' })).toThrow('ldap driver config: "bindPassword" is required');
     expect(() => createLdapDriver({ url: 'ldap://x', bindDN: 'a', bindPassword: 'b', baseDN: 'c', usersAttribute: 'mail' })).toThrow(
       'ldap driver config: "usersAttribute" must be one of uid, cn',
     );

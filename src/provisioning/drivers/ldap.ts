@@ -318,10 +318,8 @@ export class LdapDriver implements ProvisioningDriver {
 
   private async removeMember(directory: Directory, customer: DriverCustomer, service: DriverService, user: DriverUser) {
     const userKey = normalizeDN(this.layout.userDN(customer, user.name));
-    await directory.updateMembers(
-      this.layout.groupDN(customer, service.code),
-      this.layout.customerDN(customer),
-      (members) => members.filter((dn) => normalizeDN(dn) !== userKey),
+    await directory.updateMembers(this.layout.groupDN(customer, service.code), this.layout.customerDN(customer), (members) =>
+      members.filter((dn) => normalizeDN(dn) !== userKey),
     );
   }
 }

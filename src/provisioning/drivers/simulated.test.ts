@@ -42,9 +42,7 @@ describe('simulated driver', () => {
   });
 
   it('throws TransientDriverError or a plain Error as configured', async () => {
-    await expect(createSimulatedDriver({ failureRate: 1 }).run(task(), recordingLog())).rejects.toBeInstanceOf(
-      TransientDriverError,
-    );
+    await expect(createSimulatedDriver({ failureRate: 1 }).run(task(), recordingLog())).rejects.toBeInstanceOf(TransientDriverError);
     const permanent = createSimulatedDriver({ failureRate: 1, transient: false }).run(task(), recordingLog());
     await expect(permanent).rejects.toThrow('Simulated provisioning: permanent failure of provision customer BAC');
     await expect(permanent).rejects.not.toBeInstanceOf(TransientDriverError);

@@ -60,10 +60,7 @@ function taskState(seed: number, requestId: number, attempt: number): number {
 }
 
 /** The outcome the simulated driver will produce for one attempt of one request. */
-export function simulatedOutcome(
-  config: SimulatedDriverConfig,
-  task: Pick<DriverTask, 'requestId' | 'attempt'>,
-): SimulatedOutcome {
+export function simulatedOutcome(config: SimulatedDriverConfig, task: Pick<DriverTask, 'requestId' | 'attempt'>): SimulatedOutcome {
   const failureRate = config.failureRate ?? 0;
   if (failureRate <= 0) return 'success';
   const draw = mulberry32(taskState(config.seed ?? 1, task.requestId, task.attempt))();

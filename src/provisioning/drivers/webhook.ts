@@ -46,7 +46,7 @@ export interface WebhookPayload {
 }
 
 export const SIGNATURE_HEADER = 'X-Tenantry-Signature';
-const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_TIMEOUT_MS = 10_000;
 const EXCERPT_LENGTH = 200;
 
 export function parseWebhookConfig(raw: Record<string, unknown>): WebhookDriverConfig {

@@ -5,13 +5,34 @@ import { createRequest } from '../../provisioning/requests.js';
 import { requirePermission, type Caller } from '../../tenancy/caller.js';
 import type { Customer } from '../../tenancy/customer.service.js';
 import { removeRecipientEverywhere, selectContacts, type Page } from './exchange.queries.js';
-import { describeRecipient, directoryPaths, hostedExchangeOf, isEmptyRef, matchRecipient, recipientsOf, type RecipientRef } from './recipients.js';
+import {
+  describeRecipient,
+  directoryPaths,
+  hostedExchangeOf,
+  isEmptyRef,
+  matchRecipient,
+  recipientsOf,
+  type RecipientRef,
+} from './recipients.js';
 import type { ExchangeContactsTable } from './schema.js';
 
 /** Contact fields the seed lists beyond name and address, kept as given. */
 export const CONTACT_DETAILS = [
-  'firstname', 'lastname', 'initials', 'jobtitle', 'companyname', 'businessphone', 'businessfax', 'homephone', 'mobile',
-  'webpage', 'street', 'city', 'state', 'country', 'postcode',
+  'firstname',
+  'lastname',
+  'initials',
+  'jobtitle',
+  'companyname',
+  'businessphone',
+  'businessfax',
+  'homephone',
+  'mobile',
+  'webpage',
+  'street',
+  'city',
+  'state',
+  'country',
+  'postcode',
 ] as const;
 export type ContactDetail = (typeof CONTACT_DETAILS)[number];
 
@@ -38,7 +59,12 @@ type ContactRow = Selectable<ExchangeContactsTable>;
 /** The customer's mail contacts (seed: "Get Contacts"), filtered and paged. */
 export async function contactsOf(db: Executor, customer: Customer, query: ContactQuery = {}): Promise<Contact[]> {
   await hostedExchangeOf(db, customer);
-  const rows = await selectContacts(db, customer.id, { displayNamePrefix: query.displayNamePrefix, syncObjectId: query.syncObjectId }, query.page ?? {}).execute();
+  const rows = await selectContacts(
+    db,
+    customer.id,
+    { displayNamePrefix: query.displayNamePrefix, syncObjectId: query.syncObjectId },
+    query.page ?? {},
+  ).execute();
   const path = await directoryPaths(db, customer);
   return rows.map((r) => toContact(r, path('contact', r.displayname)));
 }
@@ -71,7 +97,11 @@ export async function setContacts(tx: Tx, caller: Caller, customer: Customer, in
   const he = await hostedExchangeOf(tx, customer);
   for (const input of inputs) {
     if (isEmptyRef(input)) throw new DomainError('InvalidReference', 'A contact needs a <displayname>, <email>, <path> or <syncobjectid>.');
-    const found = matchRecipient(await recipientsOf(tx, customer, { contact: (await selectContacts(tx, customer.id).execute()).map((c) => c.id) }), input, ['contact']);
+    const found = matchRecipient(
+      await recipientsOf(tx, customer, { contact: (await selectContacts(tx, customer.id).execute()).map((c) => c.id) }),
+      input,
+      ['contact'],
+    );
     const existing = found && (await tx.selectFrom('exchange_contacts').selectAll().where('id', '=', found.id).executeTakeFirstOrThrow());
     let op: 'create' | 'update' | 'delete' | undefined;
     let id: number;
@@ -86,7 +116,13 @@ export async function setContacts(tx: Tx, caller: Caller, customer: Customer, in
       [op, id] = ['create', await createContact(tx, customer, he.id, input)];
     }
     if (op) {
-      await createRequest(tx, caller, { entity: 'customer_service', entityId: he.id, customerId: customer.id, action: 'update', desired: { exchange: 'contact', id, op } });
+      await createRequest(tx, caller, {
+        entity: 'customer_service',
+        entityId: he.id,
+        customerId: customer.id,
+        action: 'update',
+        desired: { exchange: 'contact', id, op },
+      });
     }
   }
 }
@@ -125,10 +161,18 @@ async function updateContact(tx: Tx, row: ContactRow, input: ContactInput): Prom
   };
   const current = { ...row, details: JSON.stringify(row.details) } as Record<string, unknown>;
   if (Object.entries(next).every(([k, v]) => current[k] === v)) return false;
-  await tx.updateTable('exchange_contacts').set({ ...next, modified_at: new Date() }).where('id', '=', row.id).execute();
+  await tx
+    .updateTable('exchange_contacts')
+    .set({ ...next, modified_at: new Date() })
+    .where('id', '=', row.id)
+    .execute();
   return true;
 }
 
 function cleanDetails(details: Partial<Record<ContactDetail, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(details).filter(([k, v]) => (CONTACT_DETAILS as readonly string[]).includes(k) && v !== undefined).map(([k, v]) => [k, v!.trim()]));
+  return Object.fromEntries(
+    Object.entries(details)
+      .filter(([k, v]) => (CONTACT_DETAILS as readonly string[]).includes(k) && v !== undefined)
+      .map(([k, v]) => [k, v!.trim()]),
+  );
 }

@@ -6,13 +6,32 @@ import { requirePermission, type Caller } from '../../tenancy/caller.js';
 import type { Customer } from '../../tenancy/customer.service.js';
 import type { User } from '../../tenancy/user.service.js';
 import {
-  addEntry, clearList, removeEntry, removeRecipientEverywhere, selectEntries, selectGroups, selectGroupsWithMember, type Page,
+  addEntry,
+  clearList,
+  removeEntry,
+  removeRecipientEverywhere,
+  selectEntries,
+  selectGroups,
+  selectGroupsWithMember,
+  type Page,
 } from './exchange.queries.js';
 import {
-  describeRecipient, directoryPaths, hostedExchangeOf, isEmptyRef, matchRecipient, recipientsOf, type Recipient, type RecipientRef,
+  describeRecipient,
+  directoryPaths,
+  hostedExchangeOf,
+  isEmptyRef,
+  matchRecipient,
+  recipientsOf,
+  type Recipient,
+  type RecipientRef,
 } from './recipients.js';
 import {
-  GROUP_TYPES, MEMBERSHIP_RESTRICTIONS, type ExchangeGroupsTable, type GroupList, type GroupType, type MembershipRestriction,
+  GROUP_TYPES,
+  MEMBERSHIP_RESTRICTIONS,
+  type ExchangeGroupsTable,
+  type GroupList,
+  type GroupType,
+  type MembershipRestriction,
 } from './schema.js';
 
 export const MEMBER_LISTS: readonly GroupList[] = ['member', 'sendas', 'accepted', 'rejected'];
@@ -62,7 +81,12 @@ type GroupRow = Selectable<ExchangeGroupsTable>;
 /** The customer's distribution groups (seed: "Get Distribution Groups"), filtered and paged. */
 export async function distributionGroupsOf(db: Executor, customer: Customer, query: GroupQuery = {}): Promise<DistributionGroup[]> {
   await hostedExchangeOf(db, customer);
-  let rows = await selectGroups(db, customer.id, { displayNamePrefix: query.displayNamePrefix, emailPrefix: query.emailPrefix }, query.page ?? {}).execute();
+  let rows = await selectGroups(
+    db,
+    customer.id,
+    { displayNamePrefix: query.displayNamePrefix, emailPrefix: query.emailPrefix },
+    query.page ?? {},
+  ).execute();
   if (query.group && !isEmptyRef(query.group)) {
     const all = await recipientsOf(db, customer, { group: rows.map((r) => r.id) });
     const found = matchRecipient(all, query.group, ['group']);
@@ -80,14 +104,21 @@ export async function distributionGroupsOfUser(db: Executor, customer: Customer,
 
 async function viewGroups(db: Executor, customer: Customer, rows: GroupRow[], query: GroupQuery): Promise<DistributionGroup[]> {
   if (rows.length === 0) return [];
-  const entries = await selectEntries(db, rows.map((r) => r.id)).execute();
+  const entries = await selectEntries(
+    db,
+    rows.map((r) => r.id),
+  ).execute();
   const recipients = await recipientsOf(db, customer);
   const byKey = new Map(recipients.map((r) => [`${r.kind}:${r.id}`, r]));
   const path = await directoryPaths(db, customer);
   const out: DistributionGroup[] = [];
   for (const row of rows) {
     const mine = entries.filter((e) => e.group_id === row.id);
-    const listOf = (list: GroupList) => mine.filter((e) => e.list === list).map((e) => byKey.get(`${e.kind}:${e.recipient_id}`)).filter((r): r is Recipient => r !== undefined);
+    const listOf = (list: GroupList) =>
+      mine
+        .filter((e) => e.list === list)
+        .map((e) => byKey.get(`${e.kind}:${e.recipient_id}`))
+        .filter((r): r is Recipient => r !== undefined);
     const lists: DistributionGroup['lists'] = {};
     for (const list of query.lists ?? []) {
       const current = listOf(list);
@@ -95,7 +126,12 @@ async function viewGroups(db: Executor, customer: Customer, rows: GroupRow[], qu
       lists[list] = probe?.length
         ? probe.map((ref) => {
             const recipient = matchRecipient(recipients, ref);
-            return { recipient, ref, exists: recipient !== undefined, selected: recipient !== undefined && current.some((c) => c === recipient) };
+            return {
+              recipient,
+              ref,
+              exists: recipient !== undefined,
+              selected: recipient !== undefined && current.some((c) => c === recipient),
+            };
           })
         : current.map((recipient) => ({ recipient, ref: {}, exists: true, selected: true }));
     }
@@ -174,17 +210,29 @@ export async function setDistributionGroups(tx: Tx, caller: Caller, customer: Cu
 }
 
 /** Adds a user to, or removes it from, groups named by path, name, email or sync id (seed: user-level SET). */
-export async function setUserDistributionGroups(tx: Tx, caller: Caller, customer: Customer, user: User, changes: ListChange[]): Promise<void> {
+export async function setUserDistributionGroups(
+  tx: Tx,
+  caller: Caller,
+  customer: Customer,
+  user: User,
+  changes: ListChange[],
+): Promise<void> {
   const inputs = changes.map((c) => ({ ...c.ref, changes: { member: [{ ref: { email: user.upn }, selected: c.selected }] } }));
   for (const input of inputs) {
-    if (!(await findGroup(tx, customer, input))) throw new DomainError('InvalidReference', `Distribution group '${describeRecipient(input)}' not found.`);
+    if (!(await findGroup(tx, customer, input)))
+      throw new DomainError('InvalidReference', `Distribution group '${describeRecipient(input)}' not found.`);
   }
   await setDistributionGroups(tx, caller, customer, inputs);
 }
 
 async function findGroup(db: Executor, customer: Customer, ref: RecipientRef): Promise<GroupRow | undefined> {
-  if (isEmptyRef(ref)) throw new DomainError('InvalidReference', 'A distribution group needs a <displayname>, <email>, <path> or <syncobjectid>.');
-  const found = matchRecipient(await recipientsOf(db, customer, { group: (await selectGroups(db, customer.id).execute()).map((g) => g.id) }), ref, ['group']);
+  if (isEmptyRef(ref))
+    throw new DomainError('InvalidReference', 'A distribution group needs a <displayname>, <email>, <path> or <syncobjectid>.');
+  const found = matchRecipient(
+    await recipientsOf(db, customer, { group: (await selectGroups(db, customer.id).execute()).map((g) => g.id) }),
+    ref,
+    ['group'],
+  );
   return found && groupRow(db, found.id);
 }
 
@@ -226,7 +274,15 @@ async function createGroup(tx: Tx, customer: Customer, customerServiceId: number
   await assertFreeAddress(tx, email);
   const row = await tx
     .insertInto('exchange_groups')
-    .values({ customer_id: customer.id, customer_service_id: customerServiceId, displayname, email, email_alias: alias, email_addresses: JSON.stringify([`SMTP:${email}`]), ...groupColumns(input) })
+    .values({
+      customer_id: customer.id,
+      customer_service_id: customerServiceId,
+      displayname,
+      email,
+      email_alias: alias,
+      email_addresses: JSON.stringify([`SMTP:${email}`]),
+      ...groupColumns(input),
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
@@ -242,12 +298,21 @@ async function updateGroup(tx: Tx, row: GroupRow, input: GroupInput): Promise<bo
   }
   const current = row as unknown as Record<string, unknown>;
   const changed = Object.entries(set).filter(([k, v]) => (k === 'email_addresses' ? JSON.stringify(current[k]) !== v : current[k] !== v));
-  if (changed.length) await tx.updateTable('exchange_groups').set({ ...(Object.fromEntries(changed) as Record<string, never>), modified_at: new Date() }).where('id', '=', row.id).execute();
+  if (changed.length)
+    await tx
+      .updateTable('exchange_groups')
+      .set({ ...(Object.fromEntries(changed) as Record<string, never>), modified_at: new Date() })
+      .where('id', '=', row.id)
+      .execute();
   return changed.length > 0;
 }
 
 async function assertFreeAddress(tx: Tx, email: string): Promise<void> {
-  const clash = await tx.selectFrom('exchange_groups').select('id').where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase())).executeTakeFirst();
+  const clash = await tx
+    .selectFrom('exchange_groups')
+    .select('id')
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+    .executeTakeFirst();
   if (clash) throw new DomainError('InvalidProperty', `The address '${email}' is already used by another distribution group.`);
 }
 
@@ -271,13 +336,21 @@ async function applyLists(tx: Tx, customer: Customer, groupId: number, input: Gr
     for (const change of input.changes?.[list] ?? []) {
       if (isEmptyRef(change.ref)) continue;
       const r = resolve(change.ref);
-      changed = (change.selected ? await addEntry(tx, groupId, list, r.kind, r.id) : await removeEntry(tx, groupId, list, r.kind, r.id)) || changed;
+      changed =
+        (change.selected ? await addEntry(tx, groupId, list, r.kind, r.id) : await removeEntry(tx, groupId, list, r.kind, r.id)) || changed;
     }
   }
   return changed;
 }
 
-async function recordChange(tx: Tx, caller: Caller, customer: Customer, customerServiceId: number, groupId: number, op: 'create' | 'update' | 'delete'): Promise<void> {
+async function recordChange(
+  tx: Tx,
+  caller: Caller,
+  customer: Customer,
+  customerServiceId: number,
+  groupId: number,
+  op: 'create' | 'update' | 'delete',
+): Promise<void> {
   await createRequest(tx, caller, {
     entity: 'customer_service',
     entityId: customerServiceId,

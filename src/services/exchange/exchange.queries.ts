@@ -28,11 +28,19 @@ export function selectGroups(db: Executor, customerId: number, filter: GroupList
 }
 
 export function selectEntries(db: Executor, groupIds: number[]) {
-  return db.selectFrom('exchange_group_entries').selectAll().where('group_id', 'in', groupIds.length ? groupIds : [-1]);
+  return db
+    .selectFrom('exchange_group_entries')
+    .selectAll()
+    .where('group_id', 'in', groupIds.length ? groupIds : [-1]);
 }
 
 export function selectGroupsWithMember(db: Executor, kind: RecipientKind, recipientId: number) {
-  return db.selectFrom('exchange_group_entries').select('group_id').where('list', '=', 'member').where('kind', '=', kind).where('recipient_id', '=', recipientId);
+  return db
+    .selectFrom('exchange_group_entries')
+    .select('group_id')
+    .where('list', '=', 'member')
+    .where('kind', '=', kind)
+    .where('recipient_id', '=', recipientId);
 }
 
 export async function addEntry(tx: Tx, groupId: number, list: GroupList, kind: RecipientKind, recipientId: number): Promise<boolean> {
@@ -46,7 +54,13 @@ export async function addEntry(tx: Tx, groupId: number, list: GroupList, kind: R
 }
 
 export async function removeEntry(tx: Tx, groupId: number, list: GroupList, kind: RecipientKind, recipientId: number): Promise<boolean> {
-  const r = await tx.deleteFrom('exchange_group_entries').where('group_id', '=', groupId).where('list', '=', list).where('kind', '=', kind).where('recipient_id', '=', recipientId).executeTakeFirst();
+  const r = await tx
+    .deleteFrom('exchange_group_entries')
+    .where('group_id', '=', groupId)
+    .where('list', '=', list)
+    .where('kind', '=', kind)
+    .where('recipient_id', '=', recipientId)
+    .executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
 
@@ -59,7 +73,12 @@ export async function removeRecipientEverywhere(tx: Tx, kind: RecipientKind, rec
   await tx.deleteFrom('exchange_group_entries').where('kind', '=', kind).where('recipient_id', '=', recipientId).execute();
 }
 
-export function selectContacts(db: Executor, customerId: number, filter: { displayNamePrefix?: string; syncObjectId?: string; ids?: number[] } = {}, page: Page = {}) {
+export function selectContacts(
+  db: Executor,
+  customerId: number,
+  filter: { displayNamePrefix?: string; syncObjectId?: string; ids?: number[] } = {},
+  page: Page = {},
+) {
   let q = db.selectFrom('exchange_contacts').selectAll().where('customer_id', '=', customerId);
   if (filter.displayNamePrefix) q = q.where((eb) => eb(eb.fn('lower', ['displayname']), 'like', prefix(filter.displayNamePrefix!)));
   if (filter.syncObjectId) q = q.where('sync_object_id', '=', filter.syncObjectId);

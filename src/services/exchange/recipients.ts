@@ -37,7 +37,10 @@ export type DirectoryPath = (kind: RecipientKind, displayname: string) => string
  */
 export async function directoryPaths(db: Executor, customer: Customer): Promise<DirectoryPath> {
   const provider = await getProvider(db);
-  const dc = (provider?.primaryDomain ?? 'local').split('.').map((p) => `DC=${escapeDn(p)}`).join(',');
+  const dc = (provider?.primaryDomain ?? 'local')
+    .split('.')
+    .map((p) => `DC=${escapeDn(p)}`)
+    .join(',');
   const ou = `OU=${escapeDn(customer.fullname)}(${escapeDn(customer.name)}),OU=Customers,${dc}`;
   return (kind, displayname) => `CN=${escapeDn(displayname)},OU=${OU[kind]},${ou}`;
 }
@@ -49,7 +52,12 @@ function escapeDn(v: string): string {
 /** The customer's Hosted Exchange service; groups and contacts exist only where it is provisioned. */
 export async function hostedExchangeOf(db: Executor, customer: Customer): Promise<{ id: number }> {
   const service = await getService(db, { name: HOSTED_EXCHANGE });
-  const cs = await db.selectFrom('customer_services').select(['id', 'status']).where('customer_id', '=', customer.id).where('service_id', '=', service.id).executeTakeFirst();
+  const cs = await db
+    .selectFrom('customer_services')
+    .select(['id', 'status'])
+    .where('customer_id', '=', customer.id)
+    .where('service_id', '=', service.id)
+    .executeTakeFirst();
   if (!cs || cs.status === 'NotProvisioned') {
     throw new DomainError('InvalidService', `Service '${HOSTED_EXCHANGE}' is not provisioned to customer '${customer.name}'.`);
   }
@@ -62,23 +70,51 @@ function userSyncId(properties: Record<string, string>): string | null {
 }
 
 /** Every recipient of a customer (users, contacts, groups), optionally only those with the given ids per kind. */
-export async function recipientsOf(db: Executor, customer: Customer, only?: Partial<Record<RecipientKind, number[]>>): Promise<Recipient[]> {
+export async function recipientsOf(
+  db: Executor,
+  customer: Customer,
+  only?: Partial<Record<RecipientKind, number[]>>,
+): Promise<Recipient[]> {
   const out: Recipient[] = [];
   const path = await directoryPaths(db, customer);
   if (!only || only.user) {
     for (const u of await selectCustomerUsers(db, customer.id, only?.user).execute()) {
       const displayname = fullnameOf({ name: u.name, displayName: u.display_name, firstName: u.first_name, lastName: u.last_name });
-      out.push({ kind: 'user', id: u.id, displayname, syncObjectId: userSyncId(u.properties), path: path('user', displayname), email: u.upn, enabled: u.enabled });
+      out.push({
+        kind: 'user',
+        id: u.id,
+        displayname,
+        syncObjectId: userSyncId(u.properties),
+        path: path('user', displayname),
+        email: u.upn,
+        enabled: u.enabled,
+      });
     }
   }
   if (!only || only.contact) {
     for (const c of await selectContacts(db, customer.id, only?.contact ? { ids: only.contact } : {}).execute()) {
-      out.push({ kind: 'contact', id: c.id, displayname: c.displayname, syncObjectId: c.sync_object_id, path: path('contact', c.displayname), email: c.email, enabled: c.enabled });
+      out.push({
+        kind: 'contact',
+        id: c.id,
+        displayname: c.displayname,
+        syncObjectId: c.sync_object_id,
+        path: path('contact', c.displayname),
+        email: c.email,
+        enabled: c.enabled,
+      });
     }
   }
   if (!only || only.group) {
     for (const g of await selectGroups(db, customer.id, only?.group ? { ids: only.group } : {}).execute()) {
-      out.push({ kind: 'group', id: g.id, displayname: g.displayname, syncObjectId: g.sync_object_id, path: path('group', g.displayname), email: g.email, enabled: g.enabled });
+      out.push({
+        kind: 'group',
+        id: g.id,
+        displayname: g.displayname,
+        syncObjectId: g.sync_object_id,
+        path: path('group', g.displayname),
+        email: g.email,
+        enabled: g.enabled,
+      });
     }
   }
   return out;

@@ -4,7 +4,14 @@ import type { Json } from '../../tenancy/schema.js';
 type Created = ColumnType<Date, Date | string | undefined, never>;
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
-export const GROUP_TYPES = ['Universal_Distribution', 'Global_Distribution', 'Local_Distribution', 'Universal_Security', 'Global_Security', 'Local_Security'] as const;
+export const GROUP_TYPES = [
+  'Universal_Distribution',
+  'Global_Distribution',
+  'Local_Distribution',
+  'Universal_Security',
+  'Global_Security',
+  'Local_Security',
+] as const;
 export type GroupType = (typeof GROUP_TYPES)[number];
 export const MEMBERSHIP_RESTRICTIONS = ['Open', 'Closed', 'ApprovalRequired'] as const;
 export type MembershipRestriction = (typeof MEMBERSHIP_RESTRICTIONS)[number];

@@ -1,6 +1,9 @@
 import type { Executor } from '../../core/db/database.js';
 
-export async function insertToken(db: Executor, v: { userId: number; label: string; tokenHash: string; expiresAt: Date | null }): Promise<{ id: number; created_at: Date }> {
+export async function insertToken(
+  db: Executor,
+  v: { userId: number; label: string; tokenHash: string; expiresAt: Date | null },
+): Promise<{ id: number; created_at: Date }> {
   return db
     .insertInto('api_tokens')
     .values({ user_id: v.userId, label: v.label, token_hash: v.tokenHash, expires_at: v.expiresAt })
@@ -9,7 +12,11 @@ export async function insertToken(db: Executor, v: { userId: number; label: stri
 }
 
 export async function selectTokenByHash(db: Executor, tokenHash: string) {
-  return db.selectFrom('api_tokens').select(['id', 'user_id', 'expires_at', 'last_used_at']).where('token_hash', '=', tokenHash).executeTakeFirst();
+  return db
+    .selectFrom('api_tokens')
+    .select(['id', 'user_id', 'expires_at', 'last_used_at'])
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
 }
 
 export async function selectTokenById(db: Executor, id: number) {

@@ -1,3 +1,4 @@
+import { assertFieldLengths, type FieldLimits } from '../../core/field-limits.js';
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Executor, Tx } from '../../core/db/database.js';
@@ -6,7 +7,13 @@ import { sha256Hex, type SecretBox } from '../../core/crypto.js';
 import { callerForUser } from '../auth.service.js';
 import { hasPermission, pathInScope, type Caller } from '../caller.js';
 import {
-  deleteTokenRow, insertToken, selectTokenByHash, selectTokenById, selectTokensOfUser, selectUserForToken, touchToken,
+  deleteTokenRow,
+  insertToken,
+  selectTokenByHash,
+  selectTokenById,
+  selectTokensOfUser,
+  selectUserForToken,
+  touchToken,
 } from './api-token.queries.js';
 
 /** seed 000: only a user with this permission may hold External API tokens. */
@@ -28,13 +35,17 @@ export function tokenSigningKey(secrets: SecretBox): Uint8Array {
   return new Uint8Array(secrets.derive('external-api-token-jwt'));
 }
 
-const notAuthenticated = () => new DomainError('NotAuthenticated', 'The API token is missing, invalid, expired or revoked, or its user may not use the API.');
+const notAuthenticated = () =>
+  new DomainError('NotAuthenticated', 'The API token is missing, invalid, expired or revoked, or its user may not use the API.');
 
 /**
  * Creates a token for a user. The value is returned once and never stored: the database keeps
  * only the SHA-256 of the token's id. A user creates its own tokens; an administrator may create
  * them for a user in its subtree. Either way the token's user needs the developer permission.
  */
+/** Most characters of a token's label (docs/security.md). */
+export const TOKEN_FIELD_LIMITS: FieldLimits = { label: 100 };
+
 export async function createApiToken(
   tx: Tx,
   issuer: Caller,
@@ -45,16 +56,26 @@ export async function createApiToken(
   if (userId === null || userId === undefined) throw new DomainError('ValidationError', 'Name the user the token is for.');
   const label = input.label.trim();
   if (!label) throw new DomainError('ValidationError', 'A token needs a label (what it is for, e.g. "Power BI").');
-  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new DomainError('ValidationError', 'The expiry date is in the past.');
+  assertFieldLengths('ValidationError', 'token', { label }, TOKEN_FIELD_LIMITS);
+  if (input.expiresAt && input.expiresAt.getTime() <= Date.now())
+    throw new DomainError('ValidationError', 'The expiry date is in the past.');
   await assertMayManage(tx, issuer, userId);
   const holder = await callerForUser(tx, userId);
   if (!holder) throw new DomainError('InvalidUser', 'The user is disabled or deleted and cannot hold API tokens.');
   if (!hasPermission(holder, TOKEN_PERMISSION)) {
-    throw new DomainError('NotAuthorized', `The user '${holder.userName}' does not have the "${TOKEN_PERMISSION}" permission needed for API tokens.`);
+    throw new DomainError(
+      'NotAuthorized',
+      `The user '${holder.userName}' does not have the "${TOKEN_PERMISSION}" permission needed for API tokens.`,
+    );
   }
   const jti = randomBytes(24).toString('base64url');
-  let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(String(userId)).setJti(jti)
-    .setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt();
+  let jwt = new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(String(userId))
+    .setJti(jti)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt();
   if (input.expiresAt) jwt = jwt.setExpirationTime(Math.floor(input.expiresAt.getTime() / 1000));
   const token = await jwt.sign(key);
   const row = await insertToken(tx, { userId, label, tokenHash: sha256Hex(jti), expiresAt: input.expiresAt ?? null });
@@ -92,7 +113,12 @@ export async function listApiTokens(db: Executor, caller: Caller, userId?: numbe
   if (target === null || target === undefined) throw new DomainError('ValidationError', 'Name the user whose tokens to list.');
   await assertMayManage(db, caller, target);
   return (await selectTokensOfUser(db, target)).map((r) => ({
-    id: r.id, userId: r.user_id, label: r.label, createdAt: r.created_at, expiresAt: r.expires_at, lastUsedAt: r.last_used_at,
+    id: r.id,
+    userId: r.user_id,
+    label: r.label,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    lastUsedAt: r.last_used_at,
   }));
 }
 
@@ -108,5 +134,6 @@ async function assertMayManage(db: Executor, caller: Caller, userId: number, hid
   if (caller.userId === userId) return;
   const user = await selectUserForToken(db, userId);
   if (!user || !pathInScope(caller, user.path)) throw hidden?.() ?? new DomainError('UserNotFound', `User ${userId} not found.`);
-  if (!hasPermission(caller, 'Manage Users')) throw new DomainError('NotAuthorized', "Only the user itself or an administrator with \"Manage Users\" may manage a user's API tokens.");
+  if (!hasPermission(caller, 'Manage Users'))
+    throw new DomainError('NotAuthorized', 'Only the user itself or an administrator with "Manage Users" may manage a user\'s API tokens.');
 }

@@ -1,7 +1,12 @@
 import { DomainError } from '../../../core/errors.js';
 import {
-  approvalProvidersOf, setApprovalProviders, SUBSCRIPTION_TARGETS,
-  type ApprovalProviderInput, type ApprovalProviderView, type GroupInput, type Subscription,
+  approvalProvidersOf,
+  setApprovalProviders,
+  SUBSCRIPTION_TARGETS,
+  type ApprovalProviderInput,
+  type ApprovalProviderView,
+  type GroupInput,
+  type Subscription,
 } from '../../../approvals/approval-settings.service.js';
 import { answerApproval, approvalsOf, getApproval, type ApprovalView, type Person } from '../../../approvals/approval-response.service.js';
 import type { SubscriptionTarget } from '../../../approvals/schema.js';
@@ -27,26 +32,46 @@ function subscriptionsToWire(subs: Subscription[]): OutNode {
       continue;
     }
     const labels = [...new Set(mine.map((s) => s.service!))];
-    out.push(el(target, labels.map((label) => el('service', [el('label', label), ...mine.filter((s) => s.service === label).map(sub)]))));
+    out.push(
+      el(
+        target,
+        labels.map((label) => el('service', [el('label', label), ...mine.filter((s) => s.service === label).map(sub)])),
+      ),
+    );
   }
   return el('subscriptions', out);
 }
 
-const configurationToWire = (c: Record<string, string>): OutNode => el('configuration', Object.entries(c).map(([k, v]) => el(k, v)));
+const configurationToWire = (c: Record<string, string>): OutNode =>
+  el(
+    'configuration',
+    Object.entries(c).map(([k, v]) => el(k, v)),
+  );
 
 function providerToWire(p: ApprovalProviderView): OutNode {
-  const out: OutNode[] = [el('name', p.name), el('description', p.description), configurationToWire(p.configuration), subscriptionsToWire(p.subscriptions)];
+  const out: OutNode[] = [
+    el('name', p.name),
+    el('description', p.description),
+    configurationToWire(p.configuration),
+    subscriptionsToWire(p.subscriptions),
+  ];
   if (p.groups) {
     out.push(
-      el('groups', p.groups.map((g) =>
-        el('group', [
-          el('name', g.name),
-          el('description', g.description),
-          configurationToWire(g.configuration),
-          el('members', g.members.map((m) => el('member', [el('displayname', m.displayName), el('username', m.name)]))),
-          subscriptionsToWire(g.subscriptions),
-        ]),
-      )),
+      el(
+        'groups',
+        p.groups.map((g) =>
+          el('group', [
+            el('name', g.name),
+            el('description', g.description),
+            configurationToWire(g.configuration),
+            el(
+              'members',
+              g.members.map((m) => el('member', [el('displayname', m.displayName), el('username', m.name)])),
+            ),
+            subscriptionsToWire(g.subscriptions),
+          ]),
+        ),
+      ),
     );
   }
   return el('approvalprovider', out);
@@ -64,7 +89,9 @@ function subscriptionsOf(node: XmlNode | undefined): Subscription[] {
   for (const target of SUBSCRIPTION_TARGETS) {
     for (const t of children(node, target)) {
       if (!SERVICE_TARGETS.includes(target)) out.push(...children(t, 'subscription').map((s) => sub(target, s)));
-      else for (const svc of children(t, 'service')) out.push(...children(svc, 'subscription').map((s) => sub(target, s, textOf(svc, 'label') ?? '')));
+      else
+        for (const svc of children(t, 'service'))
+          out.push(...children(svc, 'subscription').map((s) => sub(target, s, textOf(svc, 'label') ?? '')));
     }
   }
   return out;
@@ -111,19 +138,31 @@ function approvalBody(a: ApprovalView): OutNode[] {
     el('customer', [el('name', a.customer.name), el('fullname', a.customer.fullname)]),
     ...(a.requestedBy ? [person('requestedbyuser', a.requestedBy)] : [el('requestedbyuser')]),
     ...a.subscriptions.map((s) =>
-      el('subscription', [el('id', s.id), el('requestdate', day(s.requestDate)), el('resolveddate', day(s.resolvedDate)), el('status', s.status), el('reason', s.reason), person('user', s.user)]),
+      el('subscription', [
+        el('id', s.id),
+        el('requestdate', day(s.requestDate)),
+        el('resolveddate', day(s.resolvedDate)),
+        el('status', s.status),
+        el('reason', s.reason),
+        person('user', s.user),
+      ]),
     ),
   ];
 }
 
-const approvalsToWire = (list: ApprovalView[]): OutNode => el('approvalresponses', list.map((a) => el('approvalresponse', approvalBody(a))));
+const approvalsToWire = (list: ApprovalView[]): OutNode =>
+  el(
+    'approvalresponses',
+    list.map((a) => el('approvalresponse', approvalBody(a))),
+  );
 
 const wantsAll = (node: XmlNode): boolean => node.attrs.filter?.toLowerCase() === 'all';
 
 /** GET extras of a <customer>: <approvalproviders/> and <approvalresponses/>. */
 export async function approvalCustomerGet(cx: ReadContext, customer: Customer, node: XmlNode): Promise<OutNode[]> {
   const out: OutNode[] = [];
-  if (child(node, 'approvalproviders')) out.push(el('approvalproviders', (await approvalProvidersOf(cx.db, cx.caller, customer)).map(providerToWire)));
+  if (child(node, 'approvalproviders'))
+    out.push(el('approvalproviders', (await approvalProvidersOf(cx.db, cx.caller, customer)).map(providerToWire)));
   const responses = child(node, 'approvalresponses');
   if (responses) out.push(approvalsToWire(await approvalsOf(cx.db, cx.caller, customer, { all: wantsAll(responses) })));
   return out;
@@ -139,7 +178,13 @@ async function answerAll(cx: WriteContext, customer: Customer, node: XmlNode, us
   for (const response of children(node, 'approvalresponse')) {
     for (const s of children(response, 'subscription')) {
       const reason = textOf(s, 'reason');
-      const held = await answerApproval(cx.tx, cx.caller, customer, { id: textOf(s, 'id') ?? '', status: textOf(s, 'status') ?? '', ...(reason ? { reason } : {}) }, user);
+      const held = await answerApproval(
+        cx.tx,
+        cx.caller,
+        customer,
+        { id: textOf(s, 'id') ?? '', status: textOf(s, 'status') ?? '', ...(reason ? { reason } : {}) },
+        user,
+      );
       // The answer's <request><id> is the request the approval held: the one a script then follows.
       cx.outcome.requestId ??= held;
     }

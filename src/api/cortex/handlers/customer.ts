@@ -2,8 +2,14 @@ import { DomainError, customerNotFound } from '../../../core/errors.js';
 import type { Executor } from '../../../core/db/database.js';
 import type { Caller } from '../../../tenancy/caller.js';
 import {
-  createCustomer, deleteCustomer, findCustomer, findCustomers, getCustomer, updateCustomer,
-  type Customer, type CustomerFields,
+  createCustomer,
+  deleteCustomer,
+  findCustomer,
+  findCustomers,
+  getCustomer,
+  updateCustomer,
+  type Customer,
+  type CustomerFields,
 } from '../../../tenancy/customer.service.js';
 import type { CustomerFilter } from '../../../tenancy/customer.queries.js';
 import { findLocations, getLocation, UNASSIGNED } from '../../../tenancy/location.service.js';
@@ -12,6 +18,7 @@ import { el, type OutNode } from '../serialize.js';
 import { boolOf, child, children, textOf, type XmlNode } from '../xml.js';
 import { propertiesOf, propertiesRequestOf, propertiesToWire } from './properties.js';
 import { customerRefOf, isEmptyRef, nullableTextOf, parentRefOf, statusOf } from './refs.js';
+import { customerServicesOf } from '../../../services/service-assignment.service.js';
 import { deleteCustomerServiceInstances, findCustomerServices, getCustomerService, setCustomerService } from './services.js';
 import { deleteUserIn, findUsersIn, getUserIn, setUserIn } from './users.js';
 import type { EntityHandlers, ReadContext, WriteContext } from './types.js';
@@ -20,7 +27,14 @@ import { isApprovalPending } from '../../../approvals/approval-response.service.
 
 /** The FIND summary, exactly the seed's fields and order. */
 function customerSummary(c: Customer): OutNode[] {
-  return [el('name', c.name), el('id', c.id), el('fullname', c.fullname), el('billingid', c.billingId), el('primarydomain', c.primaryDomain), el('status', c.status)];
+  return [
+    el('name', c.name),
+    el('id', c.id),
+    el('fullname', c.fullname),
+    el('billingid', c.billingId),
+    el('primarydomain', c.primaryDomain),
+    el('status', c.status),
+  ];
 }
 
 async function locationName(db: Executor, caller: Caller, c: Customer): Promise<string> {
@@ -70,7 +84,8 @@ async function getCustomerHandler(node: XmlNode, cx: ReadContext): Promise<OutNo
   const services = children(node, 'service');
   if (users.length || services.length) {
     const nested: OutNode[] = [];
-    for (const s of services) nested.push(await getCustomerService(cx, customer, location, s));
+    const held = services.length ? await customerServicesOf(cx.db, customer) : [];
+    for (const s of services) nested.push(await getCustomerService(cx, customer, location, s, held));
     for (const u of users) nested.push(await getUserIn(cx, customer, u));
     return [el('customer', [el('name', customer.name), el('id', customer.id), el('fullname', customer.fullname), ...nested])];
   }
@@ -80,7 +95,13 @@ async function getCustomerHandler(node: XmlNode, cx: ReadContext): Promise<OutNo
   const props = propertiesRequestOf(node);
   if (props) {
     const defs = customer.locationId === null ? [] : (await getLocation(cx.db, cx.caller, { id: customer.locationId })).customerProperties;
-    out.push(propertiesToWire(customer.properties, defs.map((d) => ({ name: d.name, displayname: d.displayname, type: 'string', default_value: d.default ?? null })), props));
+    out.push(
+      propertiesToWire(
+        customer.properties,
+        defs.map((d) => ({ name: d.name, displayname: d.displayname, type: 'string', default_value: d.default ?? null })),
+        props,
+      ),
+    );
   }
   out.push(...(await approvalCustomerGet(cx, customer, node)));
   return [el('customer', out)];
@@ -153,20 +174,38 @@ async function assertSameParent(cx: WriteContext, customer: Customer, node: XmlN
   const ref = parentRefOf(node);
   if (!ref) return;
   const parent = await findCustomer(cx.tx, cx.caller, ref);
-  if (parent?.id !== customer.parentId) throw new DomainError('CustomerError', `Customer '${customer.name}' cannot be moved to another parent.`);
+  if (parent?.id !== customer.parentId)
+    throw new DomainError('CustomerError', `Customer '${customer.name}' cannot be moved to another parent.`);
 }
 
 async function customerFieldsOf(cx: WriteContext, node: XmlNode, current: Customer | undefined): Promise<CustomerFields> {
   const f: CustomerFields = {};
-  for (const [tag, key] of [['fullname', 'fullname'], ['contactname', 'contactName'], ['contactemail', 'contactEmail'], ['primarydomain', 'primaryDomain']] as const) {
+  for (const [tag, key] of [
+    ['fullname', 'fullname'],
+    ['contactname', 'contactName'],
+    ['contactemail', 'contactEmail'],
+    ['primarydomain', 'primaryDomain'],
+  ] as const) {
     const v = textOf(node, tag);
     if (v !== undefined) f[key] = v;
   }
-  for (const [tag, key] of [['billingid', 'billingId'], ['accountcode', 'accountCode'], ['address1', 'address1'], ['address2', 'address2'], ['country', 'country'], ['postcode', 'postcode'], ['email', 'email']] as const) {
+  for (const [tag, key] of [
+    ['billingid', 'billingId'],
+    ['accountcode', 'accountCode'],
+    ['address1', 'address1'],
+    ['address2', 'address2'],
+    ['country', 'country'],
+    ['postcode', 'postcode'],
+    ['email', 'email'],
+  ] as const) {
     const v = nullableTextOf(node, tag);
     if (v !== undefined) f[key] = v;
   }
-  for (const [tag, key] of [['enabled', 'enabled'], ['isreseller', 'isReseller'], ['billtoparent', 'billToParent']] as const) {
+  for (const [tag, key] of [
+    ['enabled', 'enabled'],
+    ['isreseller', 'isReseller'],
+    ['billtoparent', 'billToParent'],
+  ] as const) {
     const v = boolOf(node, tag);
     if (v !== undefined && (!current || current[key] !== v)) f[key] = v;
   }
@@ -197,4 +236,3 @@ export const customerHandlers: EntityHandlers = {
   SET: setCustomerHandler,
   DELETE: deleteCustomerHandler,
 };
-

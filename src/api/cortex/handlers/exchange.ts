@@ -1,8 +1,15 @@
 import type { Customer } from '../../../tenancy/customer.service.js';
 import type { User } from '../../../tenancy/user.service.js';
 import {
-  distributionGroupsOf, distributionGroupsOfUser, setDistributionGroups, setUserDistributionGroups,
-  type DistributionGroup, type GroupInput, type GroupQuery, type ListChange, type ListEntry,
+  distributionGroupsOf,
+  distributionGroupsOfUser,
+  setDistributionGroups,
+  setUserDistributionGroups,
+  type DistributionGroup,
+  type GroupInput,
+  type GroupQuery,
+  type ListChange,
+  type ListEntry,
 } from '../../../services/exchange/distribution-group.service.js';
 import { CONTACT_DETAILS, contactsOf, setContacts, type Contact, type ContactInput } from '../../../services/exchange/contact.service.js';
 import type { RecipientRef } from '../../../services/exchange/recipients.js';
@@ -87,13 +94,27 @@ function groupToWire(g: DistributionGroup, query: GroupQuery): OutNode {
     el('memberjoinrestriction', g.memberJoinRestriction),
     el('memberdepartrestriction', g.memberDepartRestriction),
     el('sendmoderationnotifications', g.sendModerationNotifications),
-    el('emailaddresses', g.emailAddresses.map((a) => el('emailaddress', a))),
+    el(
+      'emailaddresses',
+      g.emailAddresses.map((a) => el('emailaddress', a)),
+    ),
     // seed: owners are written <owners><owners>…</owners></owners>
-    el('owners', g.owners.map((o) => el('owners', [el('displayname', o.displayname), el('syncobjectid', o.syncObjectId), el('path', o.path), el('email', o.email)]))),
+    el(
+      'owners',
+      g.owners.map((o) =>
+        el('owners', [el('displayname', o.displayname), el('syncobjectid', o.syncObjectId), el('path', o.path), el('email', o.email)]),
+      ),
+    ),
   ];
   for (const [list, [outer, inner]] of Object.entries(LIST_TAGS) as [GroupList, [string, string]][]) {
     const entries = g.lists[list];
-    if (entries) out.push(el(outer, entries.map((e) => entryToWire(inner, e, (query.probe?.[list]?.length ?? 0) > 0))));
+    if (entries)
+      out.push(
+        el(
+          outer,
+          entries.map((e) => entryToWire(inner, e, (query.probe?.[list]?.length ?? 0) > 0)),
+        ),
+      );
   }
   return el('distributiongroup', out);
 }
@@ -168,13 +189,22 @@ export async function exchangeServiceGet(cx: ReadContext, customer: Customer, us
   if (groups) {
     const query = groupQueryOf(groups);
     const list = user ? await distributionGroupsOfUser(cx.db, customer, user) : await distributionGroupsOf(cx.db, customer, query);
-    out.push(el('distributiongroups', list.map((g) => groupToWire(g, query))));
+    out.push(
+      el(
+        'distributiongroups',
+        list.map((g) => groupToWire(g, query)),
+      ),
+    );
   }
   const contacts = child(node, 'contacts');
   if (contacts && !user) {
     const syncFilter = textOf(contacts, 'syncfilter');
     const dn = textOf(contacts, 'displaynamefilter');
-    const list = await contactsOf(cx.db, customer, { page: page(contacts), ...(dn ? { displayNamePrefix: dn } : {}), ...(syncFilter ? { syncObjectId: syncFilter } : {}) });
+    const list = await contactsOf(cx.db, customer, {
+      page: page(contacts),
+      ...(dn ? { displayNamePrefix: dn } : {}),
+      ...(syncFilter ? { syncObjectId: syncFilter } : {}),
+    });
     out.push(el('contacts', list.map(contactToWire)));
   }
   return out;

@@ -9,11 +9,27 @@ export const identityHandlers: EntityHandlers = {
   GET: async (_node, cx) => {
     const { customer, user } = await getIdentity(cx.db, cx.caller);
     const userNode = user
-      ? [el('user', [el('name', user.name), el('id', user.id), el('fullname', fullnameOf(user)), el('upn', user.upn), el('location', user.location), el('department', user.department)])]
+      ? [
+          el('user', [
+            el('name', user.name),
+            el('id', user.id),
+            el('fullname', fullnameOf(user)),
+            el('upn', user.upn),
+            el('location', user.location),
+            el('department', user.department),
+          ]),
+        ]
       : [];
     return [
       el('identity', [
-        el('customer', [el('name', customer.name), el('id', customer.id), el('fullname', customer.fullname), el('billingid', customer.billingId), el('primarydomain', customer.primaryDomain), ...userNode]),
+        el('customer', [
+          el('name', customer.name),
+          el('id', customer.id),
+          el('fullname', customer.fullname),
+          el('billingid', customer.billingId),
+          el('primarydomain', customer.primaryDomain),
+          ...userNode,
+        ]),
       ]),
     ];
   },

@@ -13,11 +13,19 @@ export interface PropertiesRequest {
 export function propertiesRequestOf(node: XmlNode, tag = 'properties'): PropertiesRequest | undefined {
   const p = child(node, tag);
   if (!p) return undefined;
-  return { detail: p.attrs.detail !== undefined && parseBoolean(p.attrs.detail, `${tag} detail`), all: p.attrs.filter?.toLowerCase() === 'all' };
+  return {
+    detail: p.attrs.detail !== undefined && parseBoolean(p.attrs.detail, `${tag} detail`),
+    all: p.attrs.filter?.toLowerCase() === 'all',
+  };
 }
 
 /** Renders properties; with detail each carries its definition (display name, type, default). */
-export function propertiesToWire(values: Record<string, string>, defs: Pick<PropertyDefinition, 'name' | 'displayname' | 'type' | 'default_value'>[], req: PropertiesRequest, tag = 'properties'): OutNode {
+export function propertiesToWire(
+  values: Record<string, string>,
+  defs: Pick<PropertyDefinition, 'name' | 'displayname' | 'type' | 'default_value'>[],
+  req: PropertiesRequest,
+  tag = 'properties',
+): OutNode {
   const names = new Set(Object.keys(values));
   if (req.all) for (const d of defs) names.add(d.name);
   const rows = [...names].map((name) => {
@@ -33,7 +41,11 @@ export function propertiesToWire(values: Record<string, string>, defs: Pick<Prop
  * Reads <properties><property><name/><value/></property></properties>. When definitions exist,
  * names must be defined (code 19) and values must fit their type (codes 38, 7, 32).
  */
-export function propertiesOf(node: XmlNode, defs: Pick<PropertyDefinition, 'name' | 'type'>[] | undefined, tag = 'properties'): Record<string, string> | undefined {
+export function propertiesOf(
+  node: XmlNode,
+  defs: Pick<PropertyDefinition, 'name' | 'type'>[] | undefined,
+  tag = 'properties',
+): Record<string, string> | undefined {
   const p = child(node, tag);
   if (!p) return undefined;
   const out: Record<string, string> = {};

@@ -10,7 +10,11 @@ export function customerRefOf(node: XmlNode): CustomerRef {
   const ref: CustomerRef = {};
   const id = intOf(node, 'id');
   if (id !== undefined) ref.id = id;
-  for (const [tag, key] of [['name', 'name'], ['fullname', 'fullname'], ['billingid', 'billingid']] as const) {
+  for (const [tag, key] of [
+    ['name', 'name'],
+    ['fullname', 'fullname'],
+    ['billingid', 'billingid'],
+  ] as const) {
     const v = textOf(node, tag);
     if (v !== undefined && v !== '') ref[key] = v;
   }
@@ -58,7 +62,10 @@ export function statusOf(node: XmlNode): ProvisioningStatus | undefined {
   if (raw === undefined) return undefined;
   const status = parseStatus(raw);
   if (!status) {
-    throw new DomainError('InvalidStatus', `The status '${raw}' is not valid: use Provisioned, Failed, Pending, Requested, InProgress or NotProvisioned.`);
+    throw new DomainError(
+      'InvalidStatus',
+      `The status '${raw}' is not valid: use Provisioned, Failed, Pending, Requested, InProgress or NotProvisioned.`,
+    );
   }
   return status;
 }

@@ -12,7 +12,8 @@ function formatOf(node: XmlNode): Format {
   if (!f) return { kind: 'xml', columnNames: true };
   const kind = f.text.toLowerCase();
   if (kind === 'tsv') return { kind: 'tsv', header: f.attrs.header !== undefined && parseBoolean(f.attrs.header, 'dataformat header') };
-  if (kind === 'xml' || kind === '') return { kind: 'xml', columnNames: f.attrs.columnnames !== undefined && parseBoolean(f.attrs.columnnames, 'dataformat columnnames') };
+  if (kind === 'xml' || kind === '')
+    return { kind: 'xml', columnNames: f.attrs.columnnames !== undefined && parseBoolean(f.attrs.columnnames, 'dataformat columnnames') };
   throw new DomainError('ReportError', `Unknown <dataformat> '${f.text}': use xml or tsv.`);
 }
 
@@ -43,7 +44,10 @@ function resultToWire(result: ReportResult, format: Format): OutNode {
     return el('result', [...columns, { tag: 'data', text: `\n${lines.join('\n')}\n`, cdata: true }]);
   }
   const rows = result.rows.map((row) =>
-    el('row', row.map((v, i) => el(format.columnNames ? xmlName(result.columns[i]!.name) : 'value', valueText(v, result.columns[i]!.type, false)))),
+    el(
+      'row',
+      row.map((v, i) => el(format.columnNames ? xmlName(result.columns[i]!.name) : 'value', valueText(v, result.columns[i]!.type, false))),
+    ),
   );
   return el('result', [...columns, ...rows]);
 }
@@ -52,20 +56,30 @@ function resultToWire(result: ReportResult, format: Format): OutNode {
 export const reportHandlers: EntityHandlers = {
   FIND: async (node, cx) => {
     const reports = await findReports(cx.db, cx.caller, textOf(node, 'name') || undefined);
-    return reports.map((r) => el('report', [el('name', r.name), el('description', r.description), ...r.parameters.map((p) => el('parameter', null, { name: p.name }))]));
+    return reports.map((r) =>
+      el('report', [
+        el('name', r.name),
+        el('description', r.description),
+        ...r.parameters.map((p) => el('parameter', null, { name: p.name })),
+      ]),
+    );
   },
   GET: async (node, cx) => {
     const name = textOf(node, 'name');
     if (!name) throw new DomainError('ReportNotFound', 'A report is selected by <name>.');
     const parameters = Object.fromEntries(children(node, 'parameter').map((p) => [p.attrs.name ?? '', p.text]));
     const timeout = textOf(node, 'timeout');
-    const columns = children(node, 'column').map((c) => c.text).filter(Boolean);
+    const columns = children(node, 'column')
+      .map((c) => c.text)
+      .filter(Boolean);
     const result = await runReport(cx.db, cx.caller, {
       name,
       parameters,
       ...(timeout !== undefined && timeout !== '' ? { timeoutMs: parseInteger(timeout, 'timeout') } : {}),
       ...(columns.length ? { columns } : {}),
     });
-    return [el('report', [el('name', result.report.name), el('description', result.report.description), resultToWire(result, formatOf(node))])];
+    return [
+      el('report', [el('name', result.report.name), el('description', result.report.description), resultToWire(result, formatOf(node))]),
+    ];
   },
 };

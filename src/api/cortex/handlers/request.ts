@@ -21,8 +21,20 @@ function requestToWire(v: RequestView): OutNode {
     el('finished', time(r.finished_at)),
     el('error', r.error),
   ];
-  if (v.log) out.push(el('log', v.log.map((l) => el('entry', [el('time', time(l.at)), el('level', l.level), el('message', l.message)]))));
-  if (v.times) out.push(el('times', v.times.map((t) => el('time', [el('step', t.step), el('start', time(t.started_at)), el('duration', t.duration_ms)]))));
+  if (v.log)
+    out.push(
+      el(
+        'log',
+        v.log.map((l) => el('entry', [el('time', time(l.at)), el('level', l.level), el('message', l.message)])),
+      ),
+    );
+  if (v.times)
+    out.push(
+      el(
+        'times',
+        v.times.map((t) => el('time', [el('step', t.step), el('start', time(t.started_at)), el('duration', t.duration_ms)])),
+      ),
+    );
   return el('request', out);
 }
 

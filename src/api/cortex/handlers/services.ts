@@ -1,11 +1,33 @@
 import { DomainError } from '../../../core/errors.js';
 import type { Executor } from '../../../core/db/database.js';
-import { customerPlans, getService, propertyDefinitions, userPlans, type Service, type UserPlan } from '../../../catalog/catalog.service.js';
 import {
-  customerServicesOf, deprovisionCustomerService, deprovisionUserService, provisionCustomerService, provisionUserService, userServicesOf,
-  type CustomerServiceInput, type CustomerServiceView, type UserPlanOffer, type UserServiceView,
+  customerPlans,
+  getService,
+  propertyDefinitions,
+  serviceMatches,
+  userPlans,
+  type Service,
+  type UserPlan,
+} from '../../../catalog/catalog.service.js';
+import {
+  customerServicesOf,
+  deprovisionCustomerService,
+  deprovisionUserService,
+  provisionCustomerService,
+  provisionUserService,
+  userServicesOf,
+  type CustomerServiceInput,
+  type CustomerServiceView,
+  type UserPlanOffer,
+  type UserServiceView,
 } from '../../../services/service-assignment.service.js';
-import { deleteServiceInstance, serviceInstances, setServiceInstance, tieUserServiceInstances, userServiceInstances } from '../../../services/service-instances.js';
+import {
+  deleteServiceInstance,
+  serviceInstances,
+  setServiceInstance,
+  tieUserServiceInstances,
+  userServiceInstances,
+} from '../../../services/service-instances.js';
 import { assertServiceAvailable, availableServices, resellableServices } from '../../../services/resale.js';
 import type { Customer } from '../../../tenancy/customer.service.js';
 import type { User } from '../../../tenancy/user.service.js';
@@ -39,17 +61,35 @@ export async function findCustomerServices(db: Executor, customer: Customer, loc
   const held = provisioned.map((p) => p.service).filter((s) => !available.some((a) => a.id === s.id));
   return [...available, ...held]
     .sort((a, b) => a.code.localeCompare(b.code))
-    .map((s) => ({ name: s.code, fullname: s.fullname, location, status: provisioned.find((p) => p.service.id === s.id)?.status ?? 'NotProvisioned' }))
+    .map((s) => ({
+      name: s.code,
+      fullname: s.fullname,
+      location,
+      status: provisioned.find((p) => p.service.id === s.id)?.status ?? 'NotProvisioned',
+    }))
     .filter((s) => matchesFilter(node, s))
     .map((s) => el('service', [el('name', s.name), el('fullname', s.fullname), el('location', s.location), el('status', s.status)]));
 }
 
-/** GET of one customer service: everything a SET can send back (limits, plans, packages, properties, instances). */
-export async function getCustomerService(cx: ReadContext, customer: Customer, location: string, node: XmlNode): Promise<OutNode> {
-  const service = await getService(cx.db, namedRefOf(node));
-  const view = (await customerServicesOf(cx.db, customer, service.id))[0];
+/**
+ * GET of one customer service: everything a SET can send back (limits, plans, packages, properties, instances).
+ * `held` is every service the customer holds, read once for all the services one GET names.
+ */
+export async function getCustomerService(
+  cx: ReadContext,
+  customer: Customer,
+  location: string,
+  node: XmlNode,
+  held: CustomerServiceView[],
+): Promise<OutNode> {
+  const ref = namedRefOf(node);
+  const view = held.find((v) => serviceMatches(v.service, ref));
+  const service = view?.service ?? (await getService(cx.db, ref));
   if (!view) await assertServiceAvailable(cx.db, customer, service);
-  const { packages, userPlans: plans } = view?.catalog ?? { packages: await customerPlans(cx.db, service.id), userPlans: await userPlans(cx.db, service.id) };
+  const { packages, userPlans: plans } = view?.catalog ?? {
+    packages: await customerPlans(cx.db, service.id),
+    userPlans: await userPlans(cx.db, service.id),
+  };
   const out: OutNode[] = [
     el('name', service.code),
     el('fullname', service.fullname),
@@ -61,26 +101,53 @@ export async function getCustomerService(cx: ReadContext, customer: Customer, lo
     el('approvalpending', view?.approvalPending ?? false),
     el('enabled', view?.enabled ?? false),
   ];
-  for (const plan of plans) out.push(await userPlanToWire(cx.db, service, plan, view, planNodes(node).find((n) => refersTo(n, plan))));
+  for (const plan of plans)
+    out.push(
+      await userPlanToWire(
+        cx.db,
+        service,
+        plan,
+        view,
+        planNodes(node).find((n) => refersTo(n, plan)),
+      ),
+    );
   // seed 002 "Querying Services": before provisioning, the defaults show (first package, every user plan enabled).
-  for (const p of packages) out.push(el('package', [el('name', p.name), el('fullname', p.fullname), el('enabled', view ? view.plan?.id === p.id : p.id === packages[0]!.id)]));
+  for (const p of packages)
+    out.push(
+      el('package', [
+        el('name', p.name),
+        el('fullname', p.fullname),
+        el('enabled', view ? view.plan?.id === p.id : p.id === packages[0]!.id),
+      ]),
+    );
   const propsReq = propertiesRequestOf(node);
   if (propsReq) out.push(propertiesToWire(view?.properties ?? {}, await propertyDefinitions(cx.db, service.id, 'customer'), propsReq));
   const placement = Object.fromEntries(Object.entries(view?.resourceConfiguration ?? {}).map(([k, v]) => [k, String(v)]));
-  if (Object.keys(placement).length || child(node, 'resourceconfiguration')) out.push(propertiesToWire(placement, [], { detail: false, all: false }, 'resourceconfiguration'));
+  if (Object.keys(placement).length || child(node, 'resourceconfiguration'))
+    out.push(propertiesToWire(placement, [], { detail: false, all: false }, 'resourceconfiguration'));
   const instancesNode = child(node, 'instances');
   if (instancesNode && view) {
     const instances = selectedInstances(await serviceInstances(cx.db, view.id), instancesNode, service);
-    out.push(el('instances', instances.map((i) => el('instance', [el('name', i.name), el('status', i.status), propertiesToWire(i.properties, [], { detail: false, all: false })]))));
+    out.push(
+      el(
+        'instances',
+        instances.map((i) =>
+          el('instance', [el('name', i.name), el('status', i.status), propertiesToWire(i.properties, [], { detail: false, all: false })]),
+        ),
+      ),
+    );
   }
-  if (service.code.toLowerCase() === 'reseller' && view && view.status !== 'NotProvisioned') out.push(await resellableToWire(cx.db, customer));
+  if (service.code.toLowerCase() === 'reseller' && view && view.status !== 'NotProvisioned')
+    out.push(await resellableToWire(cx.db, customer));
   out.push(...(await exchangeServiceGet(cx, customer, undefined, node)));
   return el('service', out);
 }
 
 /** <instances/> selects every instance; <instances><instance><name>Site01</name>… only those named (seed 002, CRM 2011). */
 function selectedInstances<T extends { name: string }>(all: T[], node: XmlNode, service: Service): T[] {
-  const names = children(node, 'instance').map((i) => textOf(i, 'name') ?? '').filter((n) => n !== '');
+  const names = children(node, 'instance')
+    .map((i) => textOf(i, 'name') ?? '')
+    .filter((n) => n !== '');
   if (names.length === 0) return all;
   return names.map((n) => all.find((i) => i.name.toLowerCase() === n.toLowerCase()) ?? missingInstance(n, service));
 }
@@ -91,12 +158,27 @@ function missingInstance(name: string, service: Service): never {
 
 function refersTo(node: XmlNode, plan: { name: string; fullname: string }): boolean {
   const ref = namedRefOf(node);
-  return (ref.name === undefined || ref.name.toLowerCase() === plan.name.toLowerCase()) && (ref.fullname === undefined || ref.fullname.toLowerCase() === plan.fullname.toLowerCase());
+  return (
+    (ref.name === undefined || ref.name.toLowerCase() === plan.name.toLowerCase()) &&
+    (ref.fullname === undefined || ref.fullname.toLowerCase() === plan.fullname.toLowerCase())
+  );
 }
 
-async function userPlanToWire(db: Executor, service: Service, plan: UserPlan, view: CustomerServiceView | undefined, asked: XmlNode | undefined): Promise<OutNode> {
+async function userPlanToWire(
+  db: Executor,
+  service: Service,
+  plan: UserPlan,
+  view: CustomerServiceView | undefined,
+  asked: XmlNode | undefined,
+): Promise<OutNode> {
   const offer = view?.userPlans.find((o) => o.plan.id === plan.id);
-  const out = [el('name', plan.name), el('fullname', plan.fullname), el('userlimit', limitText(offer?.userLimit ?? null)), el('used', (offer?.used ?? 0) > 0), el('enabled', offer ? offer.enabled : view === undefined)];
+  const out = [
+    el('name', plan.name),
+    el('fullname', plan.fullname),
+    el('userlimit', limitText(offer?.userLimit ?? null)),
+    el('used', (offer?.used ?? 0) > 0),
+    el('enabled', offer ? offer.enabled : view === undefined),
+  ];
   const propsReq = asked && propertiesRequestOf(asked);
   if (propsReq) out.push(propertiesToWire(plan.properties, await propertyDefinitions(db, service.id, 'user'), propsReq));
   return el(planTag(service), out);
@@ -105,7 +187,10 @@ async function userPlanToWire(db: Executor, service: Service, plan: UserPlan, vi
 /** Seed: "Find all Services a Reseller can Resell": what the reseller may offer its customers. */
 async function resellableToWire(db: Executor, reseller: Customer): Promise<OutNode> {
   const services = await resellableServices(db, reseller);
-  return el('services', services.map((s) => el('service', [el('name', s.code), el('fullname', s.fullname)])));
+  return el(
+    'services',
+    services.map((s) => el('service', [el('name', s.code), el('fullname', s.fullname)])),
+  );
 }
 
 /** SET of a customer service: provision, change, or (status NotProvisioned) de-provision for the customer and every user. */
@@ -156,7 +241,11 @@ function planOffers(node: XmlNode, current: CustomerServiceView | undefined): Us
     const known = current?.userPlans.some((o) => refersTo(p, o.plan));
     if (enabled === false && !known) continue;
     const limit = textOf(p, 'userlimit');
-    offers.push({ plan: ref, ...(enabled !== undefined ? { enabled } : {}), ...(limit !== undefined ? { userLimit: parseLimit(limit, 'userlimit') } : {}) });
+    offers.push({
+      plan: ref,
+      ...(enabled !== undefined ? { enabled } : {}),
+      ...(limit !== undefined ? { userLimit: parseLimit(limit, 'userlimit') } : {}),
+    });
   }
   return offers;
 }
@@ -178,7 +267,10 @@ export async function deleteCustomerServiceInstances(cx: WriteContext, customer:
   const list = child(node, 'instances');
   const names = list ? children(list, 'instance').map((i) => textOf(i, 'name') ?? '') : [];
   if (names.length === 0 || names.some((n) => n === '')) {
-    throw new DomainError('InvalidService', `Only service instances can be deleted; de-provision service '${service.code}' with <status>NotProvisioned</status>.`);
+    throw new DomainError(
+      'InvalidService',
+      `Only service instances can be deleted; de-provision service '${service.code}' with <status>NotProvisioned</status>.`,
+    );
   }
   for (const name of names) await deleteServiceInstance(cx.tx, cx.caller, customer, { id: service.id }, name);
 }
@@ -189,9 +281,24 @@ export async function findUserServices(db: Executor, customer: Customer, user: U
   const found = offered
     .filter((cs) => cs.service.has_user_service && cs.status !== 'NotProvisioned')
     .map((cs) => ({ cs, mine: held.filter((h) => h.service.id === cs.service.id) }))
-    .map(({ cs, mine }) => ({ name: cs.service.code, fullname: cs.service.fullname, location: '', status: mine.find((m) => m.status !== 'NotProvisioned')?.status ?? mine[0]?.status ?? 'NotProvisioned', service: cs.service, mine }))
+    .map(({ cs, mine }) => ({
+      name: cs.service.code,
+      fullname: cs.service.fullname,
+      location: '',
+      status: mine.find((m) => m.status !== 'NotProvisioned')?.status ?? mine[0]?.status ?? 'NotProvisioned',
+      service: cs.service,
+      mine,
+    }))
     .filter((s) => matchesFilter(node, s))
-    .map(async (s) => el('service', [el('name', s.name), el('fullname', s.fullname), el('status', s.status), ...heldPlans(s.service, s.mine), ...(await heldInstances(db, s.service, s.mine, node))]));
+    .map(async (s) =>
+      el('service', [
+        el('name', s.name),
+        el('fullname', s.fullname),
+        el('status', s.status),
+        ...heldPlans(s.service, s.mine),
+        ...(await heldInstances(db, s.service, s.mine, node)),
+      ]),
+    );
   return Promise.all(found);
 }
 
@@ -199,12 +306,22 @@ export async function findUserServices(db: Executor, customer: Customer, user: U
 async function heldInstances(db: Executor, service: Service, mine: UserServiceView[], node: XmlNode): Promise<OutNode[]> {
   const asked = child(node, 'instances');
   if (!asked || !service.multi_instance) return [];
-  const tied = await userServiceInstances(db, mine.filter((m) => m.status !== 'NotProvisioned').map((m) => m.id));
-  return [el('instances', selectedInstances(tied, asked, service).map((i) => el('instance', [el('name', i.name)])))];
+  const tied = await userServiceInstances(
+    db,
+    mine.filter((m) => m.status !== 'NotProvisioned').map((m) => m.id),
+  );
+  return [
+    el(
+      'instances',
+      selectedInstances(tied, asked, service).map((i) => el('instance', [el('name', i.name)])),
+    ),
+  ];
 }
 
 function heldPlans(service: Service, mine: UserServiceView[]): OutNode[] {
-  return mine.filter((m) => m.userPlan && m.status !== 'NotProvisioned').map((m) => el(planTag(service), [el('name', m.userPlan!.name), el('fullname', m.userPlan!.fullname)]));
+  return mine
+    .filter((m) => m.userPlan && m.status !== 'NotProvisioned')
+    .map((m) => el(planTag(service), [el('name', m.userPlan!.name), el('fullname', m.userPlan!.fullname)]));
 }
 
 /** GET of one user service. */
@@ -242,7 +359,9 @@ export async function setUserService(cx: WriteContext, customer: Customer, user:
     if (mine.some((m) => m.status !== 'NotProvisioned')) await deprovisionUserService(cx.tx, cx.caller, customer, user, { id: service.id });
     return;
   }
-  const plans = planNodes(node).filter((p) => boolOf(p, 'enabled') !== false).map(namedRefOf);
+  const plans = planNodes(node)
+    .filter((p) => boolOf(p, 'enabled') !== false)
+    .map(namedRefOf);
   const enabled = boolOf(node, 'enabled');
   const properties = propertiesOf(node, await propertyDefinitions(cx.tx, service.id, 'user'));
   await provisionUserService(cx.tx, cx.caller, customer, user, {

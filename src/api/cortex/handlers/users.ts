@@ -1,8 +1,18 @@
 import { DomainError } from '../../../core/errors.js';
 import type { Customer } from '../../../tenancy/customer.service.js';
 import {
-  createUser, deleteUser, findUser, findUsers, fullnameOf, getUser, updateUser, userRoles,
-  type PasswordInput, type User, type UserFields, type UserFilter,
+  createUser,
+  deleteUser,
+  findUser,
+  findUsers,
+  fullnameOf,
+  getUser,
+  updateUser,
+  userRoles,
+  type PasswordInput,
+  type User,
+  type UserFields,
+  type UserFilter,
 } from '../../../tenancy/user.service.js';
 import { el, type OutNode } from '../serialize.js';
 import { boolOf, child, children, textOf, type XmlNode } from '../xml.js';
@@ -16,7 +26,15 @@ import { deprovisionUser, reprovisionUser } from '../../../provisioning/user-lif
 import { isApprovalPending } from '../../../approvals/approval-response.service.js';
 
 function userSummary(u: User): OutNode[] {
-  return [el('name', u.name), el('id', u.id), el('fullname', fullnameOf(u)), el('upn', u.upn), el('location', u.location), el('department', u.department), el('status', u.status)];
+  return [
+    el('name', u.name),
+    el('id', u.id),
+    el('fullname', fullnameOf(u)),
+    el('upn', u.upn),
+    el('location', u.location),
+    el('department', u.department),
+    el('status', u.status),
+  ];
 }
 
 /** FIND <user> filters: name, fullname, id, upn, location, department, status. */
@@ -51,7 +69,10 @@ export async function getUserIn(cx: ReadContext, customer: Customer, node: XmlNo
     el('enabled', user.enabled),
     el('status', user.status),
     el('approvalpending', pending),
-    el('roles', roles.map((r) => el('role', [el('name', r)]))),
+    el(
+      'roles',
+      roles.map((r) => el('role', [el('name', r)])),
+    ),
   ];
   const props = propertiesRequestOf(node);
   if (props) out.push(propertiesToWire(user.properties, [], props));
@@ -89,7 +110,12 @@ function userFieldsOf(node: XmlNode, current: User | undefined): UserFields {
   const f: UserFields = {};
   const upn = textOf(node, 'upn');
   if (upn) f.upn = upn;
-  for (const [tag, key] of [['firstname', 'firstName'], ['lastname', 'lastName'], ['displayname', 'displayName'], ['externalemail', 'externalEmail']] as const) {
+  for (const [tag, key] of [
+    ['firstname', 'firstName'],
+    ['lastname', 'lastName'],
+    ['displayname', 'displayName'],
+    ['externalemail', 'externalEmail'],
+  ] as const) {
     const v = nullableTextOf(node, tag);
     if (v !== undefined) f[key] = v;
   }
@@ -109,7 +135,10 @@ function userFieldsOf(node: XmlNode, current: User | undefined): UserFields {
   const additional = propertiesOf(node, undefined, 'additionalproperties');
   if (additional) f.additionalProperties = { ...(current?.additionalProperties ?? {}), ...additional };
   const roles = child(node, 'roles');
-  if (roles) f.roles = children(roles, 'role').map((r) => textOf(r, 'name') ?? r.text).filter((r) => r !== '');
+  if (roles)
+    f.roles = children(roles, 'role')
+      .map((r) => textOf(r, 'name') ?? r.text)
+      .filter((r) => r !== '');
   const password = passwordOf(node);
   if (password) f.password = password;
   return f;
@@ -134,11 +163,11 @@ function dateOrNever(value: string, code: 'InvalidAccountExpiration' | 'InvalidP
   if (v === '' || v.toLowerCase() === 'never') return undefined;
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
   const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
-  if (!date || date.getUTCDate() !== Number(m![3])) throw new DomainError(code, `The date '${value}' is not valid: use YYYY-MM-dd or NEVER.`);
+  if (!date || date.getUTCDate() !== Number(m![3]))
+    throw new DomainError(code, `The date '${value}' is not valid: use YYYY-MM-dd or NEVER.`);
   return date;
 }
 
 export async function deleteUserIn(cx: WriteContext, customer: Customer, node: XmlNode): Promise<void> {
   await deleteUser(cx.tx, cx.caller, customer, userRefOf(node));
 }
-

@@ -315,7 +315,9 @@ describe('Autotask failures: 429, 500, timeouts', () => {
   });
 
   it('times out a hung read and retries it; a hung write is not resent', async () => {
-    const at = client({ baseUrl: sim.restRoot, timeoutMs: 150 });
+    // The retried read must be answered within the timeout: 2 s, not 150 ms, so a loaded machine's
+    // pause does not time an answered request out too (each hung request costs the timeout).
+    const at = client({ baseUrl: sim.restRoot, timeoutMs: 2_000 });
     sim.injectFaults({ hang: true, match: { method: 'POST', path: /Companies\/query$/ } });
     expect((await at.findCompanyByNumber('FABRIKAM'))?.id).toBe(demo.companies.fabrikam);
     expect(at.counter.total).toBe(2);
@@ -345,8 +347,12 @@ describe('Autotask failures: 429, 500, timeouts', () => {
 
 describe('Autotask helpers', () => {
   it('normalises REST roots and dates', () => {
-    expect(normaliseRestRoot('https://webservices5.autotask.net//atservicesrest//')).toBe('https://webservices5.autotask.net/atservicesrest/');
-    expect(normaliseRestRoot('https://webservices5.autotask.net/ATServicesRest/V1.0')).toBe('https://webservices5.autotask.net/ATServicesRest/');
+    expect(normaliseRestRoot('https://webservices5.autotask.net//atservicesrest//')).toBe(
+      'https://webservices5.autotask.net/atservicesrest/',
+    );
+    expect(normaliseRestRoot('https://webservices5.autotask.net/ATServicesRest/V1.0')).toBe(
+      'https://webservices5.autotask.net/ATServicesRest/',
+    );
     expect(normaliseRestRoot('https://webservices5.autotask.net')).toBe('https://webservices5.autotask.net/atservicesrest/');
     expect(formatAutotaskDate(new Date('2024-05-17T23:10:00Z'))).toBe('2024-05-17T00:00:00');
     expect(formatAutotaskDate('2024-05-01')).toBe('2024-05-01T00:00:00');

@@ -143,7 +143,13 @@ export class AutotaskClient {
 
   /** `POST /{E}/query/count` (A.3). */
   async count(entity: string, filter: AtFilter[]): Promise<number> {
-    const res = await this.#send({ method: 'POST', path: `${entity}/query/count`, body: { filter }, operation: `POST ${entity}/query/count`, idempotent: true });
+    const res = await this.#send({
+      method: 'POST',
+      path: `${entity}/query/count`,
+      body: { filter },
+      operation: `POST ${entity}/query/count`,
+      idempotent: true,
+    });
     return (res.body as { queryCount: number }).queryCount;
   }
 
@@ -214,7 +220,9 @@ export class AutotaskClient {
   }
 
   async findContractService(contractId: number, serviceId: number): Promise<AtContractService | undefined> {
-    return first(await this.query<AtContractService>('ContractServices', [where.eq('contractID', contractId), where.eq('serviceID', serviceId)]));
+    return first(
+      await this.query<AtContractService>('ContractServices', [where.eq('contractID', contractId), where.eq('serviceID', serviceId)]),
+    );
   }
 
   findServiceById(id: number): Promise<AtService | undefined> {

@@ -4,7 +4,19 @@
  */
 
 export const FILTER_OPERATORS = [
-  'eq', 'noteq', 'gt', 'gte', 'lt', 'lte', 'beginsWith', 'endsWith', 'contains', 'exist', 'notExist', 'in', 'notIn',
+  'eq',
+  'noteq',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'beginsWith',
+  'endsWith',
+  'contains',
+  'exist',
+  'notExist',
+  'in',
+  'notIn',
 ] as const;
 
 export type FilterOperator = (typeof FILTER_OPERATORS)[number];

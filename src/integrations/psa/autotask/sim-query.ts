@@ -26,12 +26,16 @@ const OPERATORS = new Map<string, FilterOperator>(FILTER_OPERATORS.map((op) => [
 
 /** Reads a query body the way the API does: keys without regard to case, maxRecords capped at 500. */
 export function normaliseQuery(body: unknown): NormalisedQuery {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AtSimError(500, 'The query body is not a valid QueryModel.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new AtSimError(500, 'The query body is not a valid QueryModel.');
   const filter = ciGet(body as Record<string, unknown>, 'filter');
   const maxRecords = ciGet(body as Record<string, unknown>, 'maxRecords');
   const includeFields = ciGet(body as Record<string, unknown>, 'includeFields');
   if (!Array.isArray(filter) || filter.length === 0) throw new AtSimError(500, 'A query must contain at least one filter.');
-  if (maxRecords !== undefined && (typeof maxRecords !== 'number' || !Number.isInteger(maxRecords) || maxRecords < 1 || maxRecords > MAX_RECORDS)) {
+  if (
+    maxRecords !== undefined &&
+    (typeof maxRecords !== 'number' || !Number.isInteger(maxRecords) || maxRecords < 1 || maxRecords > MAX_RECORDS)
+  ) {
     throw new AtSimError(500, `MaxRecords must be between 1 and ${MAX_RECORDS}.`);
   }
   if (includeFields !== undefined && !(Array.isArray(includeFields) && includeFields.every((f) => typeof f === 'string'))) {

@@ -36,28 +36,79 @@ export interface AtSimAdjustment {
 
 // Defaults double as each entity's known field list, so filters on unknown fields fail as on the real API.
 const DEFAULTS: Record<AtEntityName, Record<string, unknown>> = {
-  Companies: { companyName: '', companyNumber: null, companyType: 1, isActive: true, parentCompanyID: null, ownerResourceID: null, createDate: null, userDefinedFields: [] },
+  Companies: {
+    companyName: '',
+    companyNumber: null,
+    companyType: 1,
+    isActive: true,
+    parentCompanyID: null,
+    ownerResourceID: null,
+    createDate: null,
+    userDefinedFields: [],
+  },
   Contracts: {
-    companyID: 0, contractName: '', contractNumber: null, contractType: RECURRING_SERVICE_CONTRACT_TYPE, status: 1,
-    startDate: '', endDate: '', contractCategory: null, contractPeriodType: null, billingPreference: null,
-    description: null, isDefaultContract: false, userDefinedFields: [],
+    companyID: 0,
+    contractName: '',
+    contractNumber: null,
+    contractType: RECURRING_SERVICE_CONTRACT_TYPE,
+    status: 1,
+    startDate: '',
+    endDate: '',
+    contractCategory: null,
+    contractPeriodType: null,
+    billingPreference: null,
+    description: null,
+    isDefaultContract: false,
+    userDefinedFields: [],
   },
   Services: {
-    name: '', description: null, invoiceDescription: null, unitPrice: 0, unitCost: null, periodType: 1,
-    isActive: true, sku: null, billingCodeID: null, userDefinedFields: [],
+    name: '',
+    description: null,
+    invoiceDescription: null,
+    unitPrice: 0,
+    unitCost: null,
+    periodType: 1,
+    isActive: true,
+    sku: null,
+    billingCodeID: null,
+    userDefinedFields: [],
   },
   ContractServices: {
-    contractID: 0, serviceID: 0, unitPrice: null, unitCost: null, adjustedPrice: null,
-    internalCurrencyUnitPrice: null, internalCurrencyAdjustedPrice: null, invoiceDescription: null,
-    internalDescription: null, quoteItemID: null,
+    contractID: 0,
+    serviceID: 0,
+    unitPrice: null,
+    unitCost: null,
+    adjustedPrice: null,
+    internalCurrencyUnitPrice: null,
+    internalCurrencyAdjustedPrice: null,
+    invoiceDescription: null,
+    internalDescription: null,
+    quoteItemID: null,
   },
   ContractServiceUnits: {
-    contractID: 0, contractServiceID: 0, serviceID: 0, startDate: '', endDate: '', units: 0, price: 0, cost: null,
-    internalCurrencyPrice: null, approveAndPostDate: null, organizationalLevelAssociationID: null, vendorCompanyID: null,
+    contractID: 0,
+    contractServiceID: 0,
+    serviceID: 0,
+    startDate: '',
+    endDate: '',
+    units: 0,
+    price: 0,
+    cost: null,
+    internalCurrencyPrice: null,
+    approveAndPostDate: null,
+    organizationalLevelAssociationID: null,
+    vendorCompanyID: null,
   },
   ContractServiceAdjustments: {
-    contractID: 0, contractServiceID: 0, serviceID: 0, effectiveDate: '', unitChange: 0, adjustedUnitPrice: null,
-    adjustedUnitCost: null, quoteItemID: null, allowRepeatService: false,
+    contractID: 0,
+    contractServiceID: 0,
+    serviceID: 0,
+    effectiveDate: '',
+    unitChange: 0,
+    adjustedUnitPrice: null,
+    adjustedUnitCost: null,
+    quoteItemID: null,
+    allowRepeatService: false,
   },
 };
 
@@ -66,9 +117,7 @@ const CONTRACT_SERVICE_WRITABLE = ['adjustedPrice', 'invoiceDescription'];
 
 /** In-memory Autotask tenant: tables, ids, and the unit arithmetic of adjustments. */
 export class AutotaskSimState {
-  readonly #tables = new Map<AtEntityName, Map<number, AtRecord>>(
-    (Object.keys(AT_ENTITIES) as AtEntityName[]).map((e) => [e, new Map()]),
-  );
+  readonly #tables = new Map<AtEntityName, Map<number, AtRecord>>((Object.keys(AT_ENTITIES) as AtEntityName[]).map((e) => [e, new Map()]));
   #nextId = 29_680_000;
 
   /** Known field names of an entity (for filter validation and includeFields). */
@@ -97,8 +146,13 @@ export class AutotaskSimState {
 
   addContract(input: Partial<AtContract> & { companyID: number; contractName: string; startDate: string; endDate: string }): AtContract {
     if (!this.get('Companies', input.companyID)) throw new AtSimError(500, `Company ${input.companyID} does not exist.`);
-    if (dateOf(input.endDate) < dateOf(input.startDate)) throw new AtSimError(500, 'The contract end date must be on or after its start date.');
-    return this.#insert('Contracts', { ...input, startDate: dateTime(input.startDate), endDate: dateTime(input.endDate) }) as unknown as AtContract;
+    if (dateOf(input.endDate) < dateOf(input.startDate))
+      throw new AtSimError(500, 'The contract end date must be on or after its start date.');
+    return this.#insert('Contracts', {
+      ...input,
+      startDate: dateTime(input.startDate),
+      endDate: dateTime(input.endDate),
+    }) as unknown as AtContract;
   }
 
   /** Adds a service line with no units; only Recurring Service contracts (type 7) take services (A.9). */
@@ -109,7 +163,22 @@ export class AutotaskSimState {
     if (contract.contractType !== RECURRING_SERVICE_CONTRACT_TYPE) {
       throw new AtSimError(500, 'Contract services can only be added to Recurring Service contracts.');
     }
-    if (this.findContractService(input.contractID, input.serviceID)) {
+    // A service may repeat on a contract as a separate line the invoice tells apart by its own
+    // description (the adjustment model's allowRepeatService, A.9); whether Autotask demands that is
+    // unconfirmed: the simulator refuses a repeat without a description of its own, or with one
+    // another line of the service already has.
+    const same = this.all('ContractServices').filter((l) => l.contractID === input.contractID && l.serviceID === input.serviceID);
+    const description = input.invoiceDescription?.trim().toLowerCase();
+    if (
+      same.length &&
+      (!description ||
+        same.some(
+          (l) =>
+            String(l.invoiceDescription ?? '')
+              .trim()
+              .toLowerCase() === description,
+        ))
+    ) {
       throw new AtSimError(500, `Service ${input.serviceID} is already on contract ${input.contractID}.`);
     }
     // "Use standard invoice description": the service's description is returned (A.9).
@@ -121,8 +190,14 @@ export class AutotaskSimState {
     });
     for (const period of monthlyPeriods(contract.startDate, contract.endDate)) {
       this.#insert('ContractServiceUnits', {
-        contractID: contract.id, contractServiceID: line.id, serviceID: input.serviceID,
-        startDate: period.start, endDate: period.end, units: 0, price: line.unitPrice, cost: line.unitCost,
+        contractID: contract.id,
+        contractServiceID: line.id,
+        serviceID: input.serviceID,
+        startDate: period.start,
+        endDate: period.end,
+        units: 0,
+        price: line.unitPrice,
+        cost: line.unitCost,
       });
     }
     return line as unknown as AtContractService;
@@ -131,7 +206,8 @@ export class AutotaskSimState {
   /** Sparse update of a contract service: only adjustedPrice and invoiceDescription may change (A.9). */
   updateContractService(contractId: number, patch: Record<string, unknown>): AtRecord {
     const line = this.get('ContractServices', Number(patch.id));
-    if (!line || line.contractID !== contractId) throw new AtSimError(500, `ContractService ${String(patch.id)} is not on contract ${contractId}.`);
+    if (!line || line.contractID !== contractId)
+      throw new AtSimError(500, `ContractService ${String(patch.id)} is not on contract ${contractId}.`);
     const readOnly = Object.keys(patch).filter((k) => k !== 'id' && !CONTRACT_SERVICE_WRITABLE.includes(k) && patch[k] !== line[k]);
     if (readOnly.length > 0) throw new AtSimError(500, `Fields are read-only on update: ${readOnly.join(', ')}.`);
     Object.assign(line, patch);
@@ -150,8 +226,7 @@ export class AutotaskSimState {
 
   findContractService(contractId: number, serviceId: number): AtContractService | undefined {
     return this.all('ContractServices').find((l) => l.contractID === contractId && l.serviceID === serviceId) as unknown as
-      | AtContractService
-      | undefined;
+      AtContractService | undefined;
   }
 
   /**
@@ -182,8 +257,13 @@ export class AutotaskSimState {
     }
     for (const period of periods) this.#adjustPeriod(period, day, input.unitChange);
     return this.#insert('ContractServiceAdjustments', {
-      contractID: contract.id, contractServiceID: line.id, serviceID: line.serviceID, unitChange: input.unitChange,
-      effectiveDate: dateTime(day), adjustedUnitPrice: input.adjustedUnitPrice ?? null, adjustedUnitCost: input.adjustedUnitCost ?? null,
+      contractID: contract.id,
+      contractServiceID: line.id,
+      serviceID: line.serviceID,
+      unitChange: input.unitChange,
+      effectiveDate: dateTime(day),
+      adjustedUnitPrice: input.adjustedUnitPrice ?? null,
+      adjustedUnitCost: input.adjustedUnitCost ?? null,
     }) as unknown as AtSimAdjustment;
   }
 
@@ -214,7 +294,10 @@ export class AutotaskSimState {
       return line as unknown as AtContractService;
     }
     // An adjustment can be created when the contract service is missing; the API creates it (A.9).
-    return this.findContractService(input.contractID, input.serviceID) ?? this.addContractService({ contractID: input.contractID, serviceID: input.serviceID });
+    return (
+      this.findContractService(input.contractID, input.serviceID) ??
+      this.addContractService({ contractID: input.contractID, serviceID: input.serviceID })
+    );
   }
 
   #adjustPeriod(period: AtContractServiceUnit, day: string, change: number): void {

@@ -50,7 +50,10 @@ describe('Autotask simulator wire behaviour', () => {
   });
 
   it('rejects maxRecords above 500 and more than 500 OR conditions', async () => {
-    const big = await call('POST', '/atservicesrest/V1.0/Companies/query', { filter: [{ op: 'gte', field: 'id', value: 0 }], maxRecords: 501 });
+    const big = await call('POST', '/atservicesrest/V1.0/Companies/query', {
+      filter: [{ op: 'gte', field: 'id', value: 0 }],
+      maxRecords: 501,
+    });
     expect(big.status).toBe(500);
     const ors = Array.from({ length: 501 }, (_, i) => ({ op: 'eq', field: 'id', value: i }));
     const tooMany = await call('POST', '/atservicesrest/V1.0/Companies/query', { filter: [{ op: 'or', items: ors }] });
@@ -60,7 +63,10 @@ describe('Autotask simulator wire behaviour', () => {
 
   it('serves prevPageUrl and nextPageUrl for a multi-page result', async () => {
     for (let i = 0; i < 7; i++) sim.state.addService({ name: `Extra ${i}` });
-    const first = await call('POST', '/atservicesrest/V1.0/Services/query', { filter: [{ op: 'gte', field: 'id', value: 0 }], maxRecords: 5 });
+    const first = await call('POST', '/atservicesrest/V1.0/Services/query', {
+      filter: [{ op: 'gte', field: 'id', value: 0 }],
+      maxRecords: 5,
+    });
     expect(first.body.pageDetails).toMatchObject({ count: 5, requestCount: 5, prevPageUrl: null });
     const next = new URL(first.body.pageDetails.nextPageUrl as string);
     const second = await call('GET', `${next.pathname}${next.search}`);
@@ -70,12 +76,18 @@ describe('Autotask simulator wire behaviour', () => {
   });
 
   it('keeps ContractServiceAdjustments create-only and ContractServices updates to adjustedPrice/invoiceDescription', async () => {
-    expect((await call('POST', '/atservicesrest/V1.0/ContractServiceAdjustments/query', { filter: [{ op: 'gte', field: 'id', value: 0 }] })).status).toBe(405);
+    expect(
+      (await call('POST', '/atservicesrest/V1.0/ContractServiceAdjustments/query', { filter: [{ op: 'gte', field: 'id', value: 0 }] }))
+        .status,
+    ).toBe(405);
     expect((await call('GET', `/atservicesrest/V1.0/Contracts/${demo.contracts.contosoRecurring}/ServiceAdjustments`)).status).toBe(405);
     const path = `/atservicesrest/V1.0/Contracts/${demo.contracts.contosoRecurring}/Services`;
     const ok = await call('PATCH', path, { id: demo.contractServices.contosoM365, adjustedPrice: 19.5, invoiceDescription: 'M365' });
     expect(ok.body).toEqual({ itemId: demo.contractServices.contosoM365 });
-    expect(sim.state.get('ContractServices', demo.contractServices.contosoM365)).toMatchObject({ adjustedPrice: 19.5, invoiceDescription: 'M365' });
+    expect(sim.state.get('ContractServices', demo.contractServices.contosoM365)).toMatchObject({
+      adjustedPrice: 19.5,
+      invoiceDescription: 'M365',
+    });
     const bad = await call('PATCH', path, { id: demo.contractServices.contosoM365, unitPrice: 1 });
     expect(bad.status).toBe(500);
     expect(bad.body.errors[0]).toMatch(/read-only.*unitPrice/);

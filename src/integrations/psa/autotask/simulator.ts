@@ -208,7 +208,8 @@ export class AutotaskSimulator extends SimulatedPsa {
     if (!this.state.get('Contracts', contractId)) return notFound();
     const list = (entity: AtEntityName): SimReply => {
       const rows = this.state.all(entity).filter((r) => r.contractID === contractId);
-      if (childId === undefined) return ok({ items: rows, pageDetails: { count: rows.length, requestCount: rows.length, prevPageUrl: null, nextPageUrl: null } });
+      if (childId === undefined)
+        return ok({ items: rows, pageDetails: { count: rows.length, requestCount: rows.length, prevPageUrl: null, nextPageUrl: null } });
       const row = rows.find((r) => String(r.id) === childId);
       return row ? ok({ item: row }) : notFound();
     };
@@ -294,21 +295,43 @@ export class AutotaskSimulator extends SimulatedPsa {
   #fieldInfo(entity: AtEntityName): SimReply {
     const picklists: Record<string, { value: string; label: string }[]> = {
       contractType: [
-        { value: '1', label: 'Time and Materials' }, { value: '3', label: 'Fixed Price' }, { value: '4', label: 'Block Hours' },
-        { value: '6', label: 'Retainer' }, { value: '7', label: 'Recurring Service' }, { value: '8', label: 'Incident' },
+        { value: '1', label: 'Time and Materials' },
+        { value: '3', label: 'Fixed Price' },
+        { value: '4', label: 'Block Hours' },
+        { value: '6', label: 'Retainer' },
+        { value: '7', label: 'Recurring Service' },
+        { value: '8', label: 'Incident' },
       ],
-      status: [{ value: '0', label: 'Inactive' }, { value: '1', label: 'Active' }],
-      periodType: [{ value: '1', label: 'Monthly' }, { value: '2', label: 'Quarterly' }, { value: '3', label: 'Semi-Annual' }, { value: '4', label: 'Yearly' }],
+      status: [
+        { value: '0', label: 'Inactive' },
+        { value: '1', label: 'Active' },
+      ],
+      periodType: [
+        { value: '1', label: 'Monthly' },
+        { value: '2', label: 'Quarterly' },
+        { value: '3', label: 'Semi-Annual' },
+        { value: '4', label: 'Yearly' },
+      ],
     };
-    const fields = this.state.fields(entity).filter((f) => f !== 'userDefinedFields').map((name) => {
-      const values = picklists[name];
-      return {
-        name, dataType: name === 'id' ? 'long' : 'string', isRequired: false, isReadOnly: name === 'id', isQueryable: true,
-        isReference: false, referenceEntityType: '', isPickList: values !== undefined,
-        picklistValues: values?.map((v, i) => ({ ...v, isDefaultValue: false, sortOrder: i, parentValue: '', isActive: true, isSystem: true })) ?? null,
-        picklistParentValueField: '',
-      };
-    });
+    const fields = this.state
+      .fields(entity)
+      .filter((f) => f !== 'userDefinedFields')
+      .map((name) => {
+        const values = picklists[name];
+        return {
+          name,
+          dataType: name === 'id' ? 'long' : 'string',
+          isRequired: false,
+          isReadOnly: name === 'id',
+          isQueryable: true,
+          isReference: false,
+          referenceEntityType: '',
+          isPickList: values !== undefined,
+          picklistValues:
+            values?.map((v, i) => ({ ...v, isDefaultValue: false, sortOrder: i, parentValue: '', isActive: true, isSystem: true })) ?? null,
+          picklistParentValueField: '',
+        };
+      });
     return ok({ fields });
   }
 }
@@ -335,7 +358,8 @@ function header(req: SimRequest, name: string): string | undefined {
 }
 
 function requireObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AtSimError(500, 'The request body must be a JSON object.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new AtSimError(500, 'The request body must be a JSON object.');
   return body as Record<string, unknown>;
 }
 

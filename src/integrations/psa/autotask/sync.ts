@@ -1,15 +1,35 @@
 import { completedStatus } from '../../../jobs/run-status.js';
 import { PsaProtocolError } from '../shared/errors.js';
 import {
-  chunks, CodedLog, CountingSink, errorDetails, fixed2, parseFlag, splitDeprovisioned,
-  type SyncChange, type SyncCustomer, type SyncLogSink, type SyncResult,
+  billedForKey,
+  changeKey,
+  chunks,
+  CodedLog,
+  CountingSink,
+  errorDetails,
+  fixed2,
+  parseFlag,
+  splitDeprovisioned,
+  type SyncChange,
+  type SyncCustomer,
+  type SyncCustomerLine,
+  type SyncLogSink,
+  type SyncResult,
 } from '../shared/sync-model.js';
 import { type SyncPeriod, type SyncQuantitySource } from '../shared/sync-source.js';
 import { requiredSecrets, syncCustomers, syncPeriod } from '../shared/sync-preamble.js';
 import { AutotaskClient, formatAutotaskDate, inForceOn, type AutotaskClientOptions } from './client.js';
 import { MAX_RECORDS, where } from './filter.js';
+import { dataProblems, mappedId, ProblemsByKey, type DataProblem } from '../shared/data-check.js';
 import { AT_CODES } from './sync-codes.js';
-import { RECURRING_SERVICE_CONTRACT_TYPE, type AtCompany, type AtContract, type AtContractService, type AtContractServiceUnit, type AtService } from './types.js';
+import {
+  RECURRING_SERVICE_CONTRACT_TYPE,
+  type AtCompany,
+  type AtContract,
+  type AtContractService,
+  type AtContractServiceUnit,
+  type AtService,
+} from './types.js';
 
 /** Job parameters of the "Autotask PSA" task (seed 003 "Configuration"), after defaults. */
 export interface AutotaskSyncParameters {
@@ -21,6 +41,10 @@ export interface AutotaskSyncParameters {
   AllowAtriaCreateItems: string | boolean;
   /** Which Service field the SKU holds (seed 003 "Setup Product Mapping"); ServiceId by default. */
   SKUType: { name: string; type?: string } | string;
+  /** True: a run computes and stores the diff and waits for approval before writing (issue 11 §7). */
+  RequireApproval: string | boolean;
+  /** True: a reseller's contract gets one line per billed customer and service instead of one summed line (issue 11 §5). */
+  ResellerLinesPerCustomer: string | boolean;
 }
 
 export const AUTOTASK_DEFAULTS: AutotaskSyncParameters = {
@@ -31,6 +55,8 @@ export const AUTOTASK_DEFAULTS: AutotaskSyncParameters = {
   ProRatedTransactions: 'False',
   AllowAtriaCreateItems: 'False',
   SKUType: { name: 'ServiceId', type: 'int' },
+  RequireApproval: 'False',
+  ResellerLinesPerCustomer: 'False',
 };
 
 /** Secrets of the task. Seed 003 names UserName and Secret; IntegrationCode is Tenantry's own API tracking identifier. */
@@ -43,6 +69,8 @@ export interface AutotaskSyncInput {
   source: SyncQuantitySource;
   log: SyncLogSink;
   dryRun: boolean;
+  /** Keys (changeKey) of an approved diff: only those changes are written. */
+  approved?: ReadonlySet<string>;
   now?: Date;
   /** Shown in AT22 (Atria's JobWorkerTaskTypeId). */
   taskTypeId: string;
@@ -110,16 +138,30 @@ export async function syncAutotask(input: AutotaskSyncInput): Promise<SyncResult
     return finish(true);
   }
 
-  const customers = await syncCustomers(input.source, period, p.CustomersFilter, {
-    failed: (e) => log.emit('AT03', { error: errorDetails(e) }),
-  });
-  if (!customers) return finish(true);
+  const perCustomer = parseFlag(p.ResellerLinesPerCustomer);
+  const scope = await syncCustomers(
+    input.source,
+    period,
+    p.CustomersFilter,
+    { perCustomer },
+    {
+      failed: (e) => log.emit('AT03', { error: errorDetails(e) }),
+    },
+  );
+  if (!scope) return finish(true);
+  const { customers } = scope;
   if (customers.length === 0) {
     log.emit('AT15', { billingDate: period.endDate });
     return finish(false);
   }
 
   const run = new AutotaskRun(client, log, input, period, now, result);
+  try {
+    await run.loadManaged(scope.managedSkus);
+  } catch (e) {
+    log.emit(e instanceof PsaProtocolError ? 'AT23' : 'AT02', { error: errorDetails(e) });
+    return finish(true);
+  }
   const { active, deprovisioned } = splitDeprovisioned(customers);
   await run.process(active);
   log.emit('AT20');
@@ -129,10 +171,22 @@ export async function syncAutotask(input: AutotaskSyncInput): Promise<SyncResult
 }
 
 /** What one batch of customers needs from Autotask, read with a few set-based queries. */
+/** The contract chosen for a customer and the candidates it was chosen from, or the data problems that prevent a choice. */
+type ContractChoice = { contract: AtContract; candidates: AtContract[] } | { problems: readonly DataProblem[] } | undefined;
+
 interface Batch {
+  /** Companies by Billing Identifier (company number or id, lower case). */
   companies: Map<string, AtCompany>;
-  contracts: Map<number, AtContract>;
+  /** Unusable company records, by the Billing Identifiers they would match. */
+  companyProblems: ProblemsByKey<string>;
+  /** By customer id. */
+  choices: Map<number, ContractChoice>;
+  /** By contract, service and the customer a per-customer line is for ('' for the account's own line): see lineKeyOf. */
   lines: Map<string, AtContractService>;
+  /** Unusable contract lines or unit records, by contract id. */
+  lineProblems: ProblemsByKey<number>;
+  /** Every line of each contract, for the reconciliation of lines Tenantry no longer bills. */
+  linesByContract: Map<number, AtContractService[]>;
   units: Map<number, number>;
 }
 
@@ -141,6 +195,8 @@ class AutotaskRun {
   readonly #skuField: SkuField;
   readonly #effectiveDate: string;
   readonly #services = new Map<string, AtService | null>();
+  /** Services that a Tenantry SKU maps to, by id: only their contract lines are reconciled. */
+  readonly #managed = new Map<number, AtService>();
 
   constructor(
     private readonly client: AutotaskClient,
@@ -156,6 +212,12 @@ class AutotaskRun {
     this.#effectiveDate = parseFlag(input.params.ProRatedTransactions) ? now.toISOString().slice(0, 10) : period.startDate;
   }
 
+  /** Maps every managed SKU to its service once per run (a few `in` queries), so each contract's managed lines are known. */
+  async loadManaged(skus: ReadonlySet<string>): Promise<void> {
+    await this.#loadSkus([...skus]);
+    for (const service of this.#services.values()) if (service) this.#managed.set(service.id, service);
+  }
+
   async process(customers: SyncCustomer[]): Promise<void> {
     for (const customer of customers) {
       if (customer.billingId === null) this.log.emit('AT04', { customerCode: customer.code, customerName: customer.name });
@@ -164,7 +226,7 @@ class AutotaskRun {
     for (const group of chunks(withCompany, CUSTOMER_BATCH)) {
       let batch: Batch;
       try {
-        await this.#loadServices(group);
+        await this.#loadSkus(group.flatMap((c) => c.lines.map((l) => l.sku)));
         batch = await this.#loadBatch(group);
       } catch (e) {
         // A failed read skips this batch only; the run goes on with the next (issue 7 §8).
@@ -181,24 +243,52 @@ class AutotaskRun {
     const billingId = customer.billingId!;
     const customerName = customer.name;
     for (const l of customer.missingSku) this.log.emit('AT07', { customerName, lineDescription: l.description });
+    if (this.#badData(customer, batch.companyProblems.get(billingId.toLowerCase()))) return;
     const company = batch.companies.get(billingId.toLowerCase());
     if (!company) {
       this.log.emit('AT05', { customerName, customerAccountCode: billingId });
       return;
     }
-    const contract = batch.contracts.get(company.id);
-    if (!contract) {
+    const choice = batch.choices.get(customer.customerId);
+    if (choice && 'problems' in choice) {
+      this.#badData(customer, choice.problems);
+      return;
+    }
+    if (!choice) {
       this.log.emit('AT06', { customerName, customerAccountCode: billingId });
       return;
     }
+    const { contract } = choice;
+    if (this.#badData(customer, batch.lineProblems.get(contract.id))) return;
+    if (choice.candidates.length > 1) {
+      this.log.emit('AT26', {
+        customerName,
+        candidates: choice.candidates.map(describeContract).join(', '),
+        chosen: describeContract(contract),
+      });
+    }
+    /** Contract lines this customer's billed lines matched: every other managed line is reconciled to 0. */
+    const reconciled = new Set<number>();
     for (const line of customer.lines) {
       const service = this.#services.get(line.sku.toLowerCase());
       if (!service) {
-        this.log.emit('AT08', { customerName, lineDescription: line.description });
+        // A SKU billed earlier in the period only has nothing to push: no warning for it.
+        if (line.quantity !== 0) this.log.emit('AT08', { customerName, lineDescription: line.description });
         continue;
       }
-      const existing = batch.lines.get(`${contract.id}:${service.id}`);
-      const change = { customerCode: customer.code, customerName, billingId, sku: line.sku, line: service.name };
+      const billedFor = line.billedFor?.code ?? '';
+      const existing = batch.lines.get(lineKeyOf(contract.id, service.id, billedFor));
+      if (existing) reconciled.add(existing.id);
+      // A per-customer line is named by its description: log and diff show it rather than the service name.
+      const name = line.billedFor ? line.description : service.name;
+      const change = {
+        customerCode: customer.code,
+        customerName,
+        billingId,
+        sku: line.sku,
+        line: name,
+        ...(line.billedFor ? { billedFor: line.billedFor.code } : {}),
+      };
       if (!existing) {
         // Nothing to create for a line that would hold no units.
         if (line.quantity === 0) continue;
@@ -206,33 +296,136 @@ class AutotaskRun {
           this.log.emit('AT12', { customerName, lineDescription: line.description, sku: line.sku });
           continue;
         }
-        if (await this.#adjust(customer, contract, service, undefined, line.quantity, line.sku)) {
-          this.log.emit('AT11', { customerName, name: service.name, id: service.id });
+        if (await this.#createLine(customer, contract, service, line, batch)) {
+          this.log.emit('AT11', { customerName, name, id: service.id });
           this.#record({ ...change, action: 'create', from: 0, to: line.quantity });
         }
         continue;
       }
       const current = batch.units.get(existing.id) ?? 0;
       if (current === line.quantity) {
-        this.log.emit('AT10', { customerName, name: service.name });
+        this.log.emit('AT10', { customerName, name });
         continue;
       }
-      if (!(await this.#adjust(customer, contract, service, existing.id, line.quantity - current, line.sku))) continue;
+      if (!(await this.#adjust(customer, contract, service, existing.id, line.quantity - current, line.sku, current, billedFor))) continue;
       if (line.quantity === 0) {
-        this.log.emit('AT13', { customerName, serviceDescription: service.description ?? service.name, serviceName: service.name, units: fixed2(current) });
+        this.log.emit('AT13', {
+          customerName,
+          serviceDescription: line.billedFor ? line.description : (service.description ?? service.name),
+          serviceName: service.name,
+          units: fixed2(current),
+        });
         this.#record({ ...change, action: 'zero', from: current, to: 0 });
       } else {
-        this.log.emit('AT09', { customerName, lineDescription: line.description, sku: line.sku, oldValue: String(current), newValue: String(line.quantity) });
+        this.log.emit('AT09', {
+          customerName,
+          lineDescription: line.description,
+          sku: line.sku,
+          oldValue: String(current),
+          newValue: String(line.quantity),
+        });
         this.#record({ ...change, action: 'update', from: current, to: line.quantity });
       }
     }
+    await this.#zeroUnbilled(customer, contract, batch, reconciled);
+  }
+
+  /**
+   * Reconcile, don't replay (issue 11 §1): a contract line of a managed service that Tenantry
+   * does not bill this customer for in the period (added by hand, or removed before any run saw
+   * it go) goes to 0 (AT13). Lines of services no Tenantry SKU maps to are never touched.
+   */
+  async #zeroUnbilled(customer: SyncCustomer, contract: AtContract, batch: Batch, reconciled: ReadonlySet<number>): Promise<void> {
+    for (const existing of batch.linesByContract.get(contract.id) ?? []) {
+      const service = this.#managed.get(existing.serviceID);
+      if (!service || reconciled.has(existing.id)) continue;
+      const current = batch.units.get(existing.id) ?? 0;
+      if (current === 0) continue;
+      const sku = this.#skuOf(service);
+      // A per-customer line (issue 11 §5) of a customer no longer billed here, or from before the parameter was turned off.
+      const billedFor = billedForKey(existing.invoiceDescription);
+      if (!(await this.#adjust(customer, contract, service, existing.id, -current, sku, current, billedFor))) continue;
+      const name = billedFor ? existing.invoiceDescription! : service.name;
+      this.log.emit('AT13', {
+        customerName: customer.name,
+        serviceDescription: billedFor ? name : (service.description ?? service.name),
+        serviceName: service.name,
+        units: fixed2(current),
+      });
+      this.#record({
+        customerCode: customer.code,
+        customerName: customer.name,
+        billingId: customer.billingId!,
+        sku,
+        line: name,
+        action: 'zero',
+        from: current,
+        to: 0,
+        ...(billedFor ? { billedFor } : {}),
+      });
+    }
+  }
+
+  /**
+   * A missing line with units. Posting an adjustment without a contract service creates the line
+   * (one call, A.9); but a per-customer line needs its description naming the customer, and when
+   * the contract already has a line of the service the adjustment would land on that one. Those
+   * lines are created first (ContractServices POST, description set) and then adjusted by id.
+   */
+  async #createLine(
+    customer: SyncCustomer,
+    contract: AtContract,
+    service: AtService,
+    line: SyncCustomerLine,
+    batch: Batch,
+  ): Promise<boolean> {
+    const billedFor = line.billedFor?.code ?? '';
+    const sameService = (batch.linesByContract.get(contract.id) ?? []).some((l) => l.serviceID === service.id);
+    if (!billedFor && !sameService) return this.#adjust(customer, contract, service, undefined, line.quantity, line.sku, 0);
+    if (!this.#approved(customer, line.sku, 0, line.quantity, billedFor)) return false;
+    if (this.input.dryRun) return true;
+    let id: number;
+    try {
+      id = await this.client.createContractService({
+        contractID: contract.id,
+        serviceID: service.id,
+        unitPrice: service.unitPrice ?? 0,
+        ...(billedFor ? { invoiceDescription: line.description } : {}),
+      });
+    } catch (e) {
+      if (e instanceof PsaProtocolError) this.log.emit('AT23', { error: errorDetails(e) });
+      else this.log.emit('AT14', { customerName: customer.name, sku: line.sku, error: errorDetails(e) });
+      return false;
+    }
+    return this.#adjust(customer, contract, service, id, line.quantity, line.sku, 0, billedFor);
+  }
+
+  /** Logs each problem (AT25) and says whether there were any: a customer with unusable PSA data is skipped, the run goes on. */
+  #badData(customer: SyncCustomer, problems: readonly DataProblem[]): boolean {
+    for (const p of problems) this.log.emit('AT25', { customerName: customer.name, ...p });
+    return problems.length > 0;
+  }
+
+  /** The SKU a managed service is known by in Tenantry (the SKUType field's value). */
+  #skuOf(service: AtService): string {
+    return this.#skuField === 'id' ? String(service.id) : String(service[this.#skuField] ?? service.name);
   }
 
   /**
    * Units only change through a ContractServiceAdjustment (psa-wire.md A.9); posting one for a
    * missing line creates the line, so a new line costs one call. On a dry run nothing is sent.
    */
-  async #adjust(customer: SyncCustomer, contract: AtContract, service: AtService, contractServiceID: number | undefined, unitChange: number, sku: string): Promise<boolean> {
+  async #adjust(
+    customer: SyncCustomer,
+    contract: AtContract,
+    service: AtService,
+    contractServiceID: number | undefined,
+    unitChange: number,
+    sku: string,
+    from: number,
+    billedFor = '',
+  ): Promise<boolean> {
+    if (!this.#approved(customer, sku, from, from + unitChange, billedFor)) return false;
     if (this.input.dryRun) return true;
     try {
       await this.client.createContractServiceAdjustment({
@@ -250,18 +443,23 @@ class AutotaskRun {
     }
   }
 
+  /** An approved run writes only the approved changes (issue 11 §7). */
+  #approved(customer: SyncCustomer, sku: string, from: number, to: number, billedFor: string): boolean {
+    return !this.input.approved || this.input.approved.has(changeKey({ billingId: customer.billingId!, sku, from, to, billedFor }));
+  }
+
   #record(change: SyncChange): void {
     this.result.changes.push(change);
   }
 
   /** Maps every SKU not yet seen to its Service, in `in` queries of up to 500 values (A.4). */
-  async #loadServices(customers: SyncCustomer[]): Promise<void> {
-    const wanted = [...new Set(customers.flatMap((c) => c.lines.map((l) => l.sku)))].filter((s) => !this.#services.has(s.toLowerCase()));
+  async #loadSkus(skus: readonly string[]): Promise<void> {
+    const wanted = [...new Map(skus.map((s) => [s.toLowerCase(), s])).values()].filter((s) => !this.#services.has(s.toLowerCase()));
     if (wanted.length === 0) return;
     if (this.#skuField === 'id') {
       const services = await this.client.listServicesByIds(wanted.filter((s) => /^\d+$/.test(s)).map(Number));
       const found = new Map(services.map((s) => [s.id, s]));
-      for (const sku of wanted) this.#services.set(sku.toLowerCase(), /^\d+$/.test(sku) ? found.get(Number(sku)) ?? null : null);
+      for (const sku of wanted) this.#services.set(sku.toLowerCase(), /^\d+$/.test(sku) ? (found.get(Number(sku)) ?? null) : null);
       return;
     }
     const field = this.#skuField;
@@ -286,35 +484,124 @@ class AutotaskRun {
       numeric.length ? where.or(where.in('id', numeric), where.in('companyNumber', billingIds)) : where.in('companyNumber', billingIds),
     ]);
     const byKey = new Map<string, AtCompany>();
-    for (const c of companies) if (c.companyNumber) byKey.set(c.companyNumber.toLowerCase(), c);
-    for (const c of companies) byKey.set(String(c.id), c);
+    const problems = new ProblemsByKey<string>();
+    for (const c of companies) {
+      const bad = dataProblems('Company', c as unknown as Record<string, unknown>, { id: 'number', companyNumber: 'string?' });
+      const keys = [typeof c.companyNumber === 'string' ? c.companyNumber.toLowerCase() : '', String(c.id)].filter((k) => k !== '');
+      if (bad.length) for (const k of keys) problems.add(k, bad);
+      else for (const k of keys) if (!byKey.has(k) || k === String(c.id)) byKey.set(k, c);
+    }
 
     const companyIds = [...new Set([...byKey.values()].map((c) => c.id))];
-    const contracts = new Map<number, AtContract>();
-    const day = formatAutotaskDate(this.#effectiveDate).slice(0, 10);
+    const contractsOf = new Map<number, AtContract[]>();
+    const contractProblems = new ProblemsByKey<number>();
     if (companyIds.length) {
-      const found = await this.client.query<AtContract>('Contracts', [where.in('companyID', companyIds), where.eq('contractType', RECURRING_SERVICE_CONTRACT_TYPE)]);
-      // seed 003: several Recurring Services contracts give inconsistent results; take the one in
-      // force on the effective date with the lowest id, so every run picks the same one.
-      for (const c of found.sort((a, b) => a.id - b.id)) {
-        if (inForceOn(c, day) && !contracts.has(c.companyID)) contracts.set(c.companyID, c);
+      const found = await this.client.query<AtContract>('Contracts', [
+        where.in('companyID', companyIds),
+        where.eq('contractType', RECURRING_SERVICE_CONTRACT_TYPE),
+      ]);
+      for (const c of found) {
+        if (typeof c.companyID !== 'number') continue;
+        contractsOf.set(c.companyID, [...(contractsOf.get(c.companyID) ?? []), c]);
+        contractProblems.add(
+          c.id,
+          dataProblems('Contract', c as unknown as Record<string, unknown>, { id: 'number', startDate: 'date', endDate: 'date' }),
+        );
       }
     }
-    const contractIds = [...contracts.values()].map((c) => c.id);
+    const choices = new Map<number, ContractChoice>();
+    for (const customer of customers) {
+      const company = byKey.get(customer.billingId!.toLowerCase());
+      if (company) choices.set(customer.customerId, this.#chooseContract(customer, contractsOf.get(company.id) ?? [], contractProblems));
+    }
+    const contractIds = [...new Set([...choices.values()].flatMap((c) => (c && 'contract' in c ? [c.contract.id] : [])))];
     const lines = new Map<string, AtContractService>();
+    const linesByContract = new Map<number, AtContractService[]>();
     const units = new Map<number, number>();
+    const lineProblems = new ProblemsByKey<number>();
     if (contractIds.length) {
       for (const l of await this.client.query<AtContractService>('ContractServices', [where.in('contractID', contractIds)])) {
-        lines.set(`${l.contractID}:${l.serviceID}`, l);
+        const bad = dataProblems('ContractService', l as unknown as Record<string, unknown>, {
+          id: 'number',
+          contractID: 'number',
+          serviceID: 'number',
+        });
+        if (bad.length) {
+          lineProblems.add(l.contractID, bad);
+          continue;
+        }
+        // Several lines of one service and customer: the first is kept, the others are reconciled to 0.
+        const key = lineKeyOf(l.contractID, l.serviceID, billedForKey(l.invoiceDescription));
+        if (!lines.has(key)) lines.set(key, l);
+        linesByContract.set(l.contractID, [...(linesByContract.get(l.contractID) ?? []), l]);
       }
       // Units in force on the effective date (A.9 step 3), for every line of the batch at once.
+      const day = this.#day();
       const records = await this.client.query<AtContractServiceUnit>('ContractServiceUnits', [
-        where.in('contractID', contractIds), where.lte('startDate', formatAutotaskDate(day)), where.gte('endDate', formatAutotaskDate(day)),
+        where.in('contractID', contractIds),
+        where.lte('startDate', formatAutotaskDate(day)),
+        where.gte('endDate', formatAutotaskDate(day)),
       ]);
-      for (const r of records.sort((a, b) => a.startDate.localeCompare(b.startDate))) units.set(r.contractServiceID, r.units);
+      const valid: AtContractServiceUnit[] = [];
+      for (const r of records) {
+        const bad = dataProblems('ContractServiceUnit', r as unknown as Record<string, unknown>, {
+          contractServiceID: 'number',
+          units: 'number',
+          startDate: 'date',
+          endDate: 'date',
+        });
+        if (bad.length) lineProblems.add(r.contractID, bad);
+        else valid.push(r);
+      }
+      for (const r of valid.sort((a, b) => a.startDate.localeCompare(b.startDate))) units.set(r.contractServiceID, r.units);
     }
-    return { companies: byKey, contracts, lines, units };
+    return { companies: byKey, companyProblems: problems, choices, lines, linesByContract, lineProblems, units };
   }
+
+  #day(): string {
+    return formatAutotaskDate(this.#effectiveDate).slice(0, 10);
+  }
+
+  /**
+   * The contract a customer's lines go to (issue 11 §6): the customer's PsaContractId when set (it
+   * must be one of the company's Recurring Service contracts), otherwise the one in force on the
+   * effective date with the latest start date, then the lowest id. Without an explicit choice, a
+   * contract with unusable dates makes the choice impossible: a data problem, not a guess.
+   */
+  #chooseContract(customer: SyncCustomer, contracts: AtContract[], problems: ProblemsByKey<number>): ContractChoice {
+    const mapped = mappedId(customer.psaContractId, 'PsaContractId');
+    if (mapped !== undefined && typeof mapped !== 'number') return { problems: [mapped] };
+    if (typeof mapped === 'number') {
+      const contract = contracts.find((c) => c.id === mapped);
+      if (!contract)
+        return {
+          problems: [
+            {
+              entity: 'Customer property',
+              id: 'PsaContractId',
+              field: 'PsaContractId',
+              value: `${mapped} (not a Recurring Service contract of company ${customer.billingId})`,
+            },
+          ],
+        };
+      return problems.get(contract.id).length ? { problems: problems.get(contract.id) } : { contract, candidates: [contract] };
+    }
+    const bad = contracts.flatMap((c) => problems.get(c.id));
+    if (bad.length) return { problems: bad };
+    const day = this.#day();
+    const candidates = contracts
+      .filter((c) => inForceOn(c, day))
+      .sort((a, b) => b.startDate.slice(0, 10).localeCompare(a.startDate.slice(0, 10)) || a.id - b.id);
+    return candidates.length ? { contract: candidates[0]!, candidates } : undefined;
+  }
+}
+
+function lineKeyOf(contractId: number, serviceId: number, billedFor: string): string {
+  return `${contractId}:${serviceId}:${billedFor.toLowerCase()}`;
+}
+
+function describeContract(c: AtContract): string {
+  return `${c.id} "${c.contractName}" from ${String(c.startDate).slice(0, 10)}`;
 }
 
 function skuField(value: AutotaskSyncParameters['SKUType']): SkuField {

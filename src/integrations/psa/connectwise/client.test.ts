@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PsaHttpError, PsaInputError, PsaTransportError } from '../shared/errors.js';
+import { DEFAULT_TIMEOUT_MS } from '../shared/http.js';
 import { ConnectWiseClient, normaliseApiUrl, type ConnectWiseClientOptions } from './client.js';
 import { allOf, condition, literal } from './conditions.js';
 import { DEMO_AGREEMENT_TYPE, type ConnectWiseDemo } from './sim-demo.js';
@@ -149,13 +150,21 @@ describe('ConnectWise agreement additions', () => {
       quantity: 400,
       effectiveDate: '2025-06-01',
     });
-    expect(created).toMatchObject({ quantity: 400, unitPrice: 0.25, extPrice: 100, effectiveDate: '2025-06-01T00:00:00Z', agreementId: demo.agreements.fabrikamCloud });
+    expect(created).toMatchObject({
+      quantity: 400,
+      unitPrice: 0.25,
+      extPrice: 100,
+      effectiveDate: '2025-06-01T00:00:00Z',
+      agreementId: demo.agreements.fabrikamCloud,
+    });
     expect(sim.state.quantityOf(demo.agreements.fabrikamCloud, 'BKP-GB')).toBe(400);
   });
 
   it('reports missing required fields as 400 InvalidObject with per-field errors', async () => {
     const cw = client();
-    const err = (await cw.post(`finance/agreements/${demo.agreements.fabrikamCloud}/additions`, { quantity: 1 }).catch((e: unknown) => e)) as PsaHttpError;
+    const err = (await cw
+      .post(`finance/agreements/${demo.agreements.fabrikamCloud}/additions`, { quantity: 1 })
+      .catch((e: unknown) => e)) as PsaHttpError;
     expect(err.status).toBe(400);
     expect((err.body as { code: string }).code).toBe('InvalidObject');
     expect(err.messages).toEqual([
@@ -236,6 +245,7 @@ describe('ConnectWise failures: 429, 500, timeouts', () => {
     expect(err).toBeInstanceOf(PsaTransportError);
     expect(err.kind).toBe('timeout');
     expect(err.attempts).toBe(2);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // The configured timeout ended both attempts, not the default (one default-length wait exceeds this).
+    expect(Date.now() - started).toBeLessThan(DEFAULT_TIMEOUT_MS);
   });
 });

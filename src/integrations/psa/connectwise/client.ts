@@ -118,7 +118,11 @@ export class ConnectWiseClient {
   /** `GET {path}/count` with the same conditions (B.3). */
   async count(path: string, conditions?: string): Promise<number> {
     const res = await this.#send({
-      method: 'GET', path: `${path}/count`, query: conditions ? { conditions } : {}, operation: `GET ${templatePath(path)}/count`, idempotent: true,
+      method: 'GET',
+      path: `${path}/count`,
+      query: conditions ? { conditions } : {},
+      operation: `GET ${templatePath(path)}/count`,
+      idempotent: true,
     });
     return (res.body as { count: number }).count;
   }
@@ -140,7 +144,8 @@ export class ConnectWiseClient {
 
   /** `PATCH {path}` with a JSON-Patch array (B.4). Setting fields to values is idempotent, so it is retried. */
   async patch<T>(path: string, operations: CwPatchOperation[]): Promise<T> {
-    return (await this.#send({ method: 'PATCH', path, body: operations, operation: `PATCH ${templatePath(path)}`, idempotent: true })).body as T;
+    return (await this.#send({ method: 'PATCH', path, body: operations, operation: `PATCH ${templatePath(path)}`, idempotent: true }))
+      .body as T;
   }
 
   /** `PUT {path}`: full replacement. */
@@ -224,7 +229,9 @@ export class ConnectWiseClient {
 
   // ---- plumbing ----------------------------------------------------------------------
 
-  async #send(req: Omit<PsaRequest, 'url' | 'headers'> & { path: string; query?: Record<string, string | undefined> }): Promise<PsaResponse> {
+  async #send(
+    req: Omit<PsaRequest, 'url' | 'headers'> & { path: string; query?: Record<string, string | undefined> },
+  ): Promise<PsaResponse> {
     const url = new URL(`${this.baseUrl}/${req.path}`);
     for (const [key, value] of Object.entries(req.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
     return this.#http.send({ ...req, url: url.toString(), headers: this.#headers() });

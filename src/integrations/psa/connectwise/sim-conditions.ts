@@ -6,13 +6,17 @@
 
 export class ConditionsError extends Error {}
 
-type Literal = { kind: 'string'; value: string } | { kind: 'date'; value: number } | { kind: 'number'; value: number } | { kind: 'boolean'; value: boolean } | { kind: 'null' };
+type Literal =
+  | { kind: 'string'; value: string }
+  | { kind: 'date'; value: number }
+  | { kind: 'number'; value: number }
+  | { kind: 'boolean'; value: boolean }
+  | { kind: 'null' };
 
 type Op = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'like';
 
 export type ConditionNode =
-  | { kind: 'and' | 'or'; left: ConditionNode; right: ConditionNode }
-  | { kind: 'cmp'; path: string[]; op: Op; value: Literal };
+  { kind: 'and' | 'or'; left: ConditionNode; right: ConditionNode } | { kind: 'cmp'; path: string[]; op: Op; value: Literal };
 
 type Token = { type: 'lparen' | 'rparen' } | { type: 'op'; op: Op } | { type: 'word'; text: string } | { type: 'literal'; value: Literal };
 
@@ -73,7 +77,9 @@ export function rootFields(node: ConditionNode): string[] {
 
 export function evaluate(node: ConditionNode, record: Record<string, unknown>): boolean {
   if (node.kind !== 'cmp') {
-    return node.kind === 'and' ? evaluate(node.left, record) && evaluate(node.right, record) : evaluate(node.left, record) || evaluate(node.right, record);
+    return node.kind === 'and'
+      ? evaluate(node.left, record) && evaluate(node.right, record)
+      : evaluate(node.left, record) || evaluate(node.right, record);
   }
   return compare(readPath(record, node.path), node.op, node.value);
 }

@@ -20,14 +20,27 @@ export function seedConnectWiseDemo(state: ConnectWiseSimState): ConnectWiseDemo
   const fabrikam = state.addCompany({ identifier: 'FABRIKAM', name: 'Fabrikam Inc' }).id;
   const northwind = state.addCompany({ identifier: 'NORTHWIND', name: 'Northwind Traders' }).id;
 
-  const m365BusinessPremium = state.addCatalogItem({ identifier: 'M365-BP', description: 'Microsoft 365 Business Premium', price: 22, cost: 15.4 }).id;
+  const m365BusinessPremium = state.addCatalogItem({
+    identifier: 'M365-BP',
+    description: 'Microsoft 365 Business Premium',
+    price: 22,
+    cost: 15.4,
+  }).id;
   const hostedExchange = state.addCatalogItem({ identifier: 'HEX-MBX', description: 'Hosted Exchange Mailbox', price: 6.5, cost: 4.55 }).id;
   const backupPerGb = state.addCatalogItem({ identifier: 'BKP-GB', description: 'Managed Backup per GB', price: 0.25, cost: 0.1 }).id;
   const retiredFax = state.addCatalogItem({ identifier: 'FAX-LINE', description: 'Hosted fax line', price: 3, inactiveFlag: true }).id;
 
-  const contosoCloud = state.addAgreement({ companyIdentifier: 'CONTOSO', typeName: DEMO_AGREEMENT_TYPE, name: 'Contoso Cloud Services' }).id;
+  const contosoCloud = state.addAgreement({
+    companyIdentifier: 'CONTOSO',
+    typeName: DEMO_AGREEMENT_TYPE,
+    name: 'Contoso Cloud Services',
+  }).id;
   const contosoProjects = state.addAgreement({ companyIdentifier: 'CONTOSO', typeName: 'Block Time', name: 'Contoso Project Hours' }).id;
-  const fabrikamCloud = state.addAgreement({ companyIdentifier: 'FABRIKAM', typeName: DEMO_AGREEMENT_TYPE, name: 'Fabrikam Cloud Services' }).id;
+  const fabrikamCloud = state.addAgreement({
+    companyIdentifier: 'FABRIKAM',
+    typeName: DEMO_AGREEMENT_TYPE,
+    name: 'Fabrikam Cloud Services',
+  }).id;
 
   const addition = (agreementId: number, identifier: string, quantity: number): number =>
     state.addAddition(agreementId, { product: { identifier }, billCustomer: 'Billable', quantity }).id;

@@ -37,15 +37,62 @@ export const CW_FIELDS = {
   companies: ['id', 'identifier', 'name', 'status', 'types', 'deletedFlag', 'accountNumber', '_info'],
   agreementTypes: ['id', 'name', 'defaultFlag', 'inactiveFlag', 'prePaymentFlag', '_info'],
   agreements: [
-    'id', 'name', 'type', 'company', 'contact', 'agreementStatus', 'startDate', 'endDate', 'noEndingDateFlag', 'cancelledFlag',
-    'dateCancelled', 'billingCycle', 'prorateFlag', 'invoiceProratedAdditionsFlag', 'customerPO', '_info',
+    'id',
+    'name',
+    'type',
+    'company',
+    'contact',
+    'agreementStatus',
+    'startDate',
+    'endDate',
+    'noEndingDateFlag',
+    'cancelledFlag',
+    'dateCancelled',
+    'billingCycle',
+    'prorateFlag',
+    'invoiceProratedAdditionsFlag',
+    'customerPO',
+    '_info',
   ],
   additions: [
-    'id', 'product', 'quantity', 'lessIncluded', 'unitPrice', 'unitCost', 'billCustomer', 'effectiveDate', 'cancelledDate', 'taxableFlag',
-    'serialNumber', 'invoiceDescription', 'description', 'purchaseItemFlag', 'specialOrderFlag', 'agreementId', 'billedQuantity', 'uom',
-    'extPrice', 'extCost', 'sequenceNumber', 'margin', 'agreementStatus', '_info',
+    'id',
+    'product',
+    'quantity',
+    'lessIncluded',
+    'unitPrice',
+    'unitCost',
+    'billCustomer',
+    'effectiveDate',
+    'cancelledDate',
+    'taxableFlag',
+    'serialNumber',
+    'invoiceDescription',
+    'description',
+    'purchaseItemFlag',
+    'specialOrderFlag',
+    'agreementId',
+    'billedQuantity',
+    'uom',
+    'extPrice',
+    'extCost',
+    'sequenceNumber',
+    'margin',
+    'agreementStatus',
+    '_info',
   ],
-  catalog: ['id', 'identifier', 'description', 'inactiveFlag', 'subcategory', 'type', 'price', 'cost', 'customerDescription', 'recurringFlag', '_info'],
+  catalog: [
+    'id',
+    'identifier',
+    'description',
+    'inactiveFlag',
+    'subcategory',
+    'type',
+    'price',
+    'cost',
+    'customerDescription',
+    'recurringFlag',
+    '_info',
+  ],
 } as const;
 
 /** Computed by the server; not writable (B.6). */
@@ -77,7 +124,13 @@ export class ConnectWiseSimState {
   }
 
   /** Adds an agreement; the type is found by name and created when missing. */
-  addAgreement(input: { companyIdentifier: string; typeName: string; name: string; agreementStatus?: CwAgreementStatus; startDate?: string }): CwAgreement {
+  addAgreement(input: {
+    companyIdentifier: string;
+    typeName: string;
+    name: string;
+    agreementStatus?: CwAgreementStatus;
+    startDate?: string;
+  }): CwAgreement {
     const company = [...this.companies.values()].find((c) => c.identifier.toLowerCase() === input.companyIdentifier.toLowerCase());
     if (!company) throw new Error(`no company ${input.companyIdentifier}`);
     const type = [...this.agreementTypes.values()].find((t) => t.name === input.typeName) ?? this.addAgreementType(input.typeName);
@@ -101,7 +154,12 @@ export class ConnectWiseSimState {
 
   addCatalogItem(input: { identifier: string; description: string; price: number; cost?: number; inactiveFlag?: boolean }): CwCatalogItem {
     const item: CwCatalogItem = {
-      id: this.#id(), inactiveFlag: false, cost: 0, customerDescription: input.description, ...input, _info: info(),
+      id: this.#id(),
+      inactiveFlag: false,
+      cost: 0,
+      customerDescription: input.description,
+      ...input,
+      _info: info(),
     };
     this.catalog.set(item.id, item);
     return item;
@@ -115,9 +173,15 @@ export class ConnectWiseSimState {
     const writable = this.#writableAdditionFields(body);
     const product = this.#resolveProduct(writable.product);
     const addition = {
-      quantity: 0, lessIncluded: 0, unitPrice: product?.price ?? 0, unitCost: product?.cost ?? 0, taxableFlag: false,
-      description: product?.description, invoiceDescription: product?.customerDescription,
-      effectiveDate: `${new Date().toISOString().slice(0, 10)}T00:00:00Z`, cancelledDate: null,
+      quantity: 0,
+      lessIncluded: 0,
+      unitPrice: product?.price ?? 0,
+      unitCost: product?.cost ?? 0,
+      taxableFlag: false,
+      description: product?.description,
+      invoiceDescription: product?.customerDescription,
+      effectiveDate: `${new Date().toISOString().slice(0, 10)}T00:00:00Z`,
+      cancelledDate: null,
       ...writable,
       id: this.#id(),
       agreementId,
@@ -196,9 +260,12 @@ export class ConnectWiseSimState {
         errors.push(validation('InvalidField', `${key} is not a field of agreementAddition.`, key));
       } else out[key] = value;
     }
-    if (out.product === undefined || out.product === null) errors.push(validation('MissingRequiredField', 'The product field is required.', 'product'));
-    else if (!this.#resolveProduct(out.product)) errors.push(validation('InvalidField', 'The product was not found in the catalog.', 'product'));
-    if (out.billCustomer === undefined) errors.push(validation('MissingRequiredField', 'The billCustomer field is required.', 'billCustomer'));
+    if (out.product === undefined || out.product === null)
+      errors.push(validation('MissingRequiredField', 'The product field is required.', 'product'));
+    else if (!this.#resolveProduct(out.product))
+      errors.push(validation('InvalidField', 'The product was not found in the catalog.', 'product'));
+    if (out.billCustomer === undefined)
+      errors.push(validation('MissingRequiredField', 'The billCustomer field is required.', 'billCustomer'));
     else if (!(BILL_CUSTOMER_VALUES as readonly unknown[]).includes(out.billCustomer)) {
       errors.push(validation('InvalidField', `billCustomer must be one of ${BILL_CUSTOMER_VALUES.join(', ')}.`, 'billCustomer'));
     }
@@ -222,7 +289,8 @@ export class ConnectWiseSimState {
     if (typeof ref !== 'object' || ref === null) return undefined;
     const { id, identifier } = ref as { id?: unknown; identifier?: unknown };
     if (typeof id === 'number') return this.catalog.get(id);
-    if (typeof identifier === 'string') return [...this.catalog.values()].find((c) => c.identifier.toLowerCase() === identifier.toLowerCase());
+    if (typeof identifier === 'string')
+      return [...this.catalog.values()].find((c) => c.identifier.toLowerCase() === identifier.toLowerCase());
     return undefined;
   }
 
@@ -244,7 +312,8 @@ export class ConnectWiseSimState {
 function applyOperation(target: Record<string, unknown>, raw: CwPatchOperation): void {
   const op = raw?.op;
   const path = typeof raw?.path === 'string' ? raw.path.replace(/^\//, '') : '';
-  if (op !== 'add' && op !== 'replace' && op !== 'remove') throw invalid('agreementAddition', 'op', `Unsupported patch op '${String(op)}'.`);
+  if (op !== 'add' && op !== 'replace' && op !== 'remove')
+    throw invalid('agreementAddition', 'op', `Unsupported patch op '${String(op)}'.`);
   const segments = path.split('/').filter((s) => s !== '');
   if (segments.length === 0) throw invalid('agreementAddition', 'path', 'A patch path is required.');
   if (ADDITION_READ_ONLY.includes(segments[0])) throw invalid('agreementAddition', segments[0], `${segments[0]} is read-only.`);

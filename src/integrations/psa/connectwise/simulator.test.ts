@@ -30,13 +30,20 @@ afterEach(async () => {
 
 describe('ConnectWise conditions grammar', () => {
   const record = {
-    name: 'Fred Bloggs', closedFlag: false, dateEntered: '2016-01-02T00:00:00Z', summary: 'a test ticket', cancelledDate: null,
-    contact: { name: 'Fred Smith' }, quantity: 12.5,
+    name: 'Fred Bloggs',
+    closedFlag: false,
+    dateEntered: '2016-01-02T00:00:00Z',
+    summary: 'a test ticket',
+    cancelledDate: null,
+    contact: { name: 'Fred Smith' },
+    quantity: 12.5,
   };
   const holds = (text: string): boolean => evaluate(parseConditions(text), record);
 
   it('evaluates the documented example and each literal kind', () => {
-    expect(holds('(contact/name like "Fred%" and closedFlag = false) and dateEntered > [2015-12-23T05:53:27Z] or summary contains "test"')).toBe(true);
+    expect(
+      holds('(contact/name like "Fred%" and closedFlag = false) and dateEntered > [2015-12-23T05:53:27Z] or summary contains "test"'),
+    ).toBe(true);
     expect(holds(`name = 'fred bloggs'`)).toBe(true);
     expect(holds('quantity >= 12.5 AND quantity < 13')).toBe(true);
     expect(holds('cancelledDate = null')).toBe(true);
@@ -67,7 +74,10 @@ describe('ConnectWise simulator wire behaviour', () => {
     expect(rels).toEqual({ first: '1', prev: '1', next: '3', last: '3' });
     const after = await call('GET', `company/companies?pageId=${demo.companies.contoso}`);
     expect(after.body.map((c: { id: number }) => c.id)).toEqual([demo.companies.fabrikam, demo.companies.northwind]);
-    const nested = await call('GET', `finance/agreements?fields=id,company/identifier&conditions=${encodeURIComponent('id=' + demo.agreements.fabrikamCloud)}`);
+    const nested = await call(
+      'GET',
+      `finance/agreements?fields=id,company/identifier&conditions=${encodeURIComponent('id=' + demo.agreements.fabrikamCloud)}`,
+    );
     expect(nested.body).toEqual([{ id: demo.agreements.fabrikamCloud, company: { identifier: 'FABRIKAM' } }]);
   });
 
@@ -80,9 +90,20 @@ describe('ConnectWise simulator wire behaviour', () => {
 
   it('creates with 201, patches with a leading-slash path, rejects read-only paths, deletes with 204', async () => {
     const path = `finance/agreements/${demo.agreements.fabrikamCloud}/additions`;
-    const created = await call('POST', path, { product: { id: demo.catalog.hostedExchange }, billCustomer: 'NoCharge', quantity: 3, lessIncluded: 1 });
+    const created = await call('POST', path, {
+      product: { id: demo.catalog.hostedExchange },
+      billCustomer: 'NoCharge',
+      quantity: 3,
+      lessIncluded: 1,
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ product: { identifier: 'HEX-MBX' }, extPrice: 13, extCost: 9.1, margin: 3.9, agreementStatus: 'Active' });
+    expect(created.body).toMatchObject({
+      product: { identifier: 'HEX-MBX' },
+      extPrice: 13,
+      extCost: 9.1,
+      margin: 3.9,
+      agreementStatus: 'Active',
+    });
     expect(created.body._info.lastUpdated).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     const patched = await call('PATCH', `${path}/${created.body.id}`, [{ op: 'replace', path: '/quantity', value: 4 }]);
     expect(patched.body.quantity).toBe(4);
@@ -90,7 +111,11 @@ describe('ConnectWise simulator wire behaviour', () => {
     expect(readOnly.status).toBe(400);
     expect(readOnly.body.errors[0]).toMatchObject({ code: 'InvalidField', field: 'extPrice' });
     expect((await call('DELETE', `${path}/${created.body.id}`)).status).toBe(204);
-    expect((await call('GET', `${path}/${created.body.id}`)).body).toEqual({ code: 'NotFound', message: `agreementAddition recId ${created.body.id} not found`, errors: [] });
+    expect((await call('GET', `${path}/${created.body.id}`)).body).toEqual({
+      code: 'NotFound',
+      message: `agreementAddition recId ${created.body.id} not found`,
+      errors: [],
+    });
   });
 
   it('does not serve an addition through another agreement', async () => {

@@ -47,7 +47,11 @@ export class ConnectWiseSimulator extends SimulatedPsa {
     this.#codebase = options.codebase ?? 'v4_6_release';
     this.server = new SimServer({
       handler: (req) => this.#handle(req),
-      faultBody: (status) => ({ code: status === 429 ? 'TooManyRequests' : 'UnexpectedError', message: `Simulated HTTP ${status}`, errors: [] }),
+      faultBody: (status) => ({
+        code: status === 429 ? 'TooManyRequests' : 'UnexpectedError',
+        message: `Simulated HTTP ${status}`,
+        errors: [],
+      }),
     });
   }
 
@@ -220,7 +224,10 @@ function sortRows(rows: CwRow[], orderBy: string | null): CwRow[] {
 /** `fields=id,name,company/identifier` (B.3). */
 function pick(row: CwRow, fields: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const field of fields.split(',').map((f) => f.trim()).filter(Boolean)) {
+  for (const field of fields
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean)) {
     const path = field.split('/');
     const value = readPath(row, path);
     if (value === undefined) continue;
@@ -234,7 +241,9 @@ function pick(row: CwRow, fields: string): Record<string, unknown> {
 function positiveInt(value: string | null, name: string): number | undefined {
   if (value === null) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < 1) {
-    throw new CwSimError(400, 'InvalidObject', `${name} must be a positive integer.`, [{ code: 'InvalidField', message: `${name} must be a positive integer.`, resource: 'query', field: name }]);
+    throw new CwSimError(400, 'InvalidObject', `${name} must be a positive integer.`, [
+      { code: 'InvalidField', message: `${name} must be a positive integer.`, resource: 'query', field: name },
+    ]);
   }
   return Number(value);
 }

@@ -1,14 +1,26 @@
 import { completedStatus } from '../../../jobs/run-status.js';
 import { PsaProtocolError } from '../shared/errors.js';
 import {
-  chunks, CodedLog, CountingSink, errorDetails, fixed2, parseFlag, splitDeprovisioned,
-  type SyncCustomer, type SyncLogSink, type SyncResult,
+  billedForKey,
+  changeKey,
+  chunks,
+  CodedLog,
+  CountingSink,
+  errorDetails,
+  fixed2,
+  lineKey,
+  parseFlag,
+  splitDeprovisioned,
+  type SyncCustomer,
+  type SyncLogSink,
+  type SyncResult,
 } from '../shared/sync-model.js';
 import { type SyncPeriod, type SyncQuantitySource } from '../shared/sync-source.js';
 import { requiredSecrets, syncCustomers, syncPeriod } from '../shared/sync-preamble.js';
 import { ConnectWiseClient, type ConnectWiseClientOptions } from './client.js';
 import { allOf, anyOf, condition } from './conditions.js';
 import { CW_CODES } from './sync-codes.js';
+import { dataProblems, mappedId, ProblemsByKey, type DataProblem } from '../shared/data-check.js';
 import type { CwAddition, CwAgreement, CwCatalogItem, CwCompany } from './types.js';
 
 /** Job parameters of the "ConnectWise Manage Billing" task (seed 004), after defaults. */
@@ -18,6 +30,10 @@ export interface ConnectWiseSyncParameters {
   AllowAtriaCreateAdditions: string | boolean;
   BillingPeriod: string;
   CustomersFilter: string | string[];
+  /** True: a run computes and stores the diff and waits for approval before writing (issue 11 §7). */
+  RequireApproval: string | boolean;
+  /** True: a reseller's agreement gets one addition per billed customer and product instead of one summed addition (issue 11 §5). */
+  ResellerLinesPerCustomer: string | boolean;
 }
 
 export const CONNECTWISE_DEFAULTS: ConnectWiseSyncParameters = {
@@ -26,6 +42,8 @@ export const CONNECTWISE_DEFAULTS: ConnectWiseSyncParameters = {
   AllowAtriaCreateAdditions: 'False',
   BillingPeriod: 'Current',
   CustomersFilter: '',
+  RequireApproval: 'False',
+  ResellerLinesPerCustomer: 'False',
 };
 
 /** Secrets of the task (seed 004 "Secrets"). */
@@ -38,6 +56,8 @@ export interface ConnectWiseSyncInput {
   source: SyncQuantitySource;
   log: SyncLogSink;
   dryRun: boolean;
+  /** Keys (changeKey) of an approved diff: only those changes are written. */
+  approved?: ReadonlySet<string>;
   now?: Date;
   /** Transport settings (retry, timeouts, page size); credentials come from the secrets. */
   client?: Partial<Omit<ConnectWiseClientOptions, 'companyId' | 'publicKey' | 'privateKey' | 'clientId' | 'apiUrl'>>;
@@ -101,15 +121,22 @@ export async function syncConnectWise(input: ConnectWiseSyncInput): Promise<Sync
     return finish(true);
   }
 
-  const customers = await syncCustomers(input.source, period, p.CustomersFilter, {
-    failed: (e) => log.emit('CW03', { error: errorDetails(e) }),
-  });
-  if (!customers) return finish(true);
+  const scope = await syncCustomers(
+    input.source,
+    period,
+    p.CustomersFilter,
+    { perCustomer: parseFlag(p.ResellerLinesPerCustomer) },
+    {
+      failed: (e) => log.emit('CW03', { error: errorDetails(e) }),
+    },
+  );
+  if (!scope) return finish(true);
+  const { customers } = scope;
   if (customers.length === 0) {
     log.emit('CW15', { invoiceDate: period.endDate });
     return finish(false);
   }
-  const run = new ConnectWiseRun(client, log, input, period, result);
+  const run = new ConnectWiseRun(client, log, input, period, result, scope.managedSkus);
   // De-provisioned customers last, every line reduced to zero (CW20), as the Autotask sync does.
   const { active, deprovisioned } = splitDeprovisioned(customers);
   await run.process(active);
@@ -117,9 +144,15 @@ export async function syncConnectWise(input: ConnectWiseSyncInput): Promise<Sync
   return finish(false);
 }
 
+/** The agreement chosen for a customer and the candidates it was chosen from, or the data problems that prevent a choice. */
+type AgreementChoice = { agreement: CwAgreement; candidates: CwAgreement[] } | { problems: readonly DataProblem[] } | undefined;
+
 interface Batch {
   companies: Map<string, CwCompany>;
-  agreements: Map<string, CwAgreement>;
+  /** Unusable company records, by the identifier they would match. */
+  companyProblems: ProblemsByKey<string>;
+  /** By customer id. */
+  choices: Map<number, AgreementChoice>;
 }
 
 class ConnectWiseRun {
@@ -133,13 +166,18 @@ class ConnectWiseRun {
     private readonly input: ConnectWiseSyncInput,
     private readonly period: SyncPeriod,
     private readonly result: SyncResult,
+    /** SKUs Tenantry manages (lower case): additions of other products are never touched. */
+    private readonly managed: ReadonlySet<string>,
   ) {
     this.#createAdditions = parseFlag(input.params.AllowAtriaCreateAdditions);
   }
 
   async process(customers: SyncCustomer[]): Promise<void> {
     for (const c of customers) if (c.billingId === null) this.log.emit('CW04', { customerCode: c.code, customerName: c.name });
-    for (const group of chunks(customers.filter((c) => c.billingId !== null), CUSTOMER_BATCH)) {
+    for (const group of chunks(
+      customers.filter((c) => c.billingId !== null),
+      CUSTOMER_BATCH,
+    )) {
       let batch: Batch;
       try {
         batch = await this.#loadBatch(group);
@@ -160,11 +198,24 @@ class ConnectWiseRun {
     const { code: customerCode, name: customerName } = customer;
     const billingId = customer.billingId!;
     for (const l of customer.missingSku) this.log.emit('CW05', { customerCode, customerName, lineDescription: l.description });
-    const company = batch.companies.get(billingId.toLowerCase());
-    const agreement = company ? batch.agreements.get(company.identifier.toLowerCase()) : undefined;
-    if (!agreement) {
+    if (this.#badData(customer, batch.companyProblems.get(billingId.toLowerCase()))) return;
+    const choice = batch.choices.get(customer.customerId);
+    if (choice && 'problems' in choice) {
+      this.#badData(customer, choice.problems);
+      return;
+    }
+    if (!choice) {
       this.log.emit('CW14', { customerName, customerAccountCode: billingId, agreementType: this.input.params.AgreementType });
       return;
+    }
+    const { agreement } = choice;
+    if (choice.candidates.length > 1) {
+      this.log.emit('CW25', {
+        customerName,
+        agreementType: this.input.params.AgreementType.trim(),
+        candidates: choice.candidates.map(describeAgreement).join(', '),
+        chosen: describeAgreement(agreement),
+      });
     }
     let additions: CwAddition[] | undefined;
     let readError = '';
@@ -178,13 +229,32 @@ class ConnectWiseRun {
       }
       readError = errorDetails(e);
     }
-    const bySku = new Map<string, CwAddition>();
-    for (const a of additions ?? []) {
-      const key = (a.product.identifier ?? '').toLowerCase();
-      if (key !== '' && !bySku.has(key)) bySku.set(key, a);
+    if (additions) {
+      const bad = additions.flatMap((a) =>
+        dataProblems('Addition', a as unknown as Record<string, unknown>, {
+          id: 'number',
+          'product/identifier': 'string',
+          quantity: 'number',
+        }),
+      );
+      if (this.#badData(customer, bad)) return;
     }
+    // One addition per product, and per customer for per-customer reseller lines (marked in the description, issue 11 §5).
+    const byLine = new Map<string, CwAddition>();
+    for (const a of additions ?? []) {
+      const sku = a.product.identifier ?? '';
+      const key = lineKey(sku, billedForKey(a.description));
+      if (sku !== '' && !byLine.has(key)) byLine.set(key, a);
+    }
+    /** Additions this customer's billed lines matched: every other managed addition is reconciled to 0. */
+    const kept = new Set<CwAddition>();
     for (const line of customer.lines) {
       const { sku, description: lineDescription } = line;
+      const billedFor = line.billedFor?.code ?? '';
+      const existing = byLine.get(lineKey(sku, billedFor));
+      if (existing) kept.add(existing);
+      // A SKU billed earlier in the period only: its addition is reconciled below, no warning when there is none.
+      if (line.quantity === 0 && !existing) continue;
       const item = this.#catalog.get(sku.toLowerCase());
       if (item && 'error' in item) {
         this.log.emit('CW11', { customerName, lineDescription, error: item.error });
@@ -198,15 +268,14 @@ class ConnectWiseRun {
         this.log.emit('CW10', { customerCode, lineDescription, sku, error: readError });
         continue;
       }
-      const change = { customerCode, customerName, billingId, sku, line: lineDescription };
-      const existing = bySku.get(sku.toLowerCase());
+      const change = { customerCode, customerName, billingId, sku, line: lineDescription, ...(billedFor ? { billedFor } : {}) };
       if (!existing) {
         if (line.quantity === 0) continue;
         if (!this.#createAdditions) {
           this.log.emit('CW22', { customerName, lineDescription, sku });
           continue;
         }
-        if (await this.#create(agreement, item, line.quantity, customerName, sku, lineDescription)) {
+        if (await this.#create(agreement, item, line.quantity, customerName, sku, lineDescription, billingId, billedFor)) {
           this.log.emit('CW08', { customerCode, lineDescription, sku });
           this.result.changes.push({ ...change, action: 'create', from: 0, to: line.quantity });
         }
@@ -216,7 +285,7 @@ class ConnectWiseRun {
         this.log.emit('CW09', { customerCode, lineDescription });
         continue;
       }
-      if (!(await this.#update(agreement, existing, line.quantity, customerCode, lineDescription, sku))) continue;
+      if (!(await this.#update(agreement, existing, line.quantity, customerCode, lineDescription, sku, billingId, billedFor))) continue;
       if (line.quantity === 0) {
         // Zero, not cancel. seed 004 CW20 ("Product has been removed from customer in this period"):
         // "The Quantity is updated from {addition.Quantity} to 0.00", and its resolution row says
@@ -232,9 +301,58 @@ class ConnectWiseRun {
         this.result.changes.push({ ...change, action: 'update', from: existing.quantity, to: line.quantity });
       }
     }
+    if (additions) await this.#zeroUnbilled(customer, agreement, additions, kept);
   }
 
-  async #create(agreement: CwAgreement, item: CwCatalogItem, quantity: number, customerName: string, sku: string, description: string): Promise<boolean> {
+  /**
+   * Reconcile, don't replay (issue 11 §1): every addition of a managed product that is not the one
+   * line Tenantry keeps per billed SKU (added by hand, a duplicate, or a SKU Tenantry no longer
+   * bills this customer for) goes to 0 (CW20). Additions of other products are never touched.
+   */
+  async #zeroUnbilled(
+    customer: SyncCustomer,
+    agreement: CwAgreement,
+    additions: readonly CwAddition[],
+    kept: ReadonlySet<CwAddition>,
+  ): Promise<void> {
+    for (const addition of additions) {
+      const sku = addition.product.identifier ?? '';
+      if (kept.has(addition) || !this.managed.has(sku.toLowerCase()) || addition.quantity === 0) continue;
+      const lineDescription = addition.description ?? sku;
+      // A per-customer addition (issue 11 §5) of a customer no longer billed here, or from before the parameter was turned off.
+      const billedFor = billedForKey(addition.description);
+      if (!(await this.#update(agreement, addition, 0, customer.code, lineDescription, sku, customer.billingId!, billedFor))) continue;
+      this.log.emit('CW20', { customerName: customer.name, lineDescription, sku, quantity: fixed2(addition.quantity) });
+      this.result.changes.push({
+        customerCode: customer.code,
+        customerName: customer.name,
+        billingId: customer.billingId!,
+        sku,
+        line: lineDescription,
+        action: 'zero',
+        from: addition.quantity,
+        to: 0,
+        ...(billedFor ? { billedFor } : {}),
+      });
+    }
+  }
+
+  /** An approved run writes only the approved changes (issue 11 §7). */
+  #approved(agreementCompany: string, sku: string, from: number, to: number, billedFor: string): boolean {
+    return !this.input.approved || this.input.approved.has(changeKey({ billingId: agreementCompany, sku, from, to, billedFor }));
+  }
+
+  async #create(
+    agreement: CwAgreement,
+    item: CwCatalogItem,
+    quantity: number,
+    customerName: string,
+    sku: string,
+    description: string,
+    billingId: string,
+    billedFor: string,
+  ): Promise<boolean> {
+    if (!this.#approved(billingId, sku, 0, quantity, billedFor)) return false;
     if (this.input.dryRun) return true;
     try {
       await this.client.createAddition(agreement.id, {
@@ -243,6 +361,8 @@ class ConnectWiseRun {
         quantity,
         effectiveDate: this.period.startDate,
         description,
+        // A per-customer line names its customer on the invoice too.
+        ...(billedFor ? { invoiceDescription: description } : {}),
       });
       return true;
     } catch (e) {
@@ -252,7 +372,17 @@ class ConnectWiseRun {
     }
   }
 
-  async #update(agreement: CwAgreement, addition: CwAddition, quantity: number, customerCode: string, lineDescription: string, sku: string): Promise<boolean> {
+  async #update(
+    agreement: CwAgreement,
+    addition: CwAddition,
+    quantity: number,
+    customerCode: string,
+    lineDescription: string,
+    sku: string,
+    billingId: string,
+    billedFor: string,
+  ): Promise<boolean> {
+    if (!this.#approved(billingId, sku, addition.quantity, quantity, billedFor)) return false;
     if (this.input.dryRun) return true;
     try {
       await this.client.updateAdditionQuantity(agreement.id, addition.id, quantity);
@@ -264,31 +394,57 @@ class ConnectWiseRun {
     }
   }
 
-  /** Companies by identifier and their active agreement of the configured type, a few calls per batch. */
+  /** Companies by identifier and their active agreements of the configured type, a few calls per batch. */
   async #loadBatch(customers: SyncCustomer[]): Promise<Batch> {
     const ids = [...new Set(customers.map((c) => c.billingId!))];
-    const companies = await this.client.list<CwCompany>('company/companies', {
+    const found = await this.client.list<CwCompany>('company/companies', {
       conditions: anyOf(...ids.map((id) => condition('identifier', '=', id))),
       fields: 'id,identifier,name',
     });
-    const byId = new Map(companies.map((c) => [c.identifier.toLowerCase(), c]));
-    const agreements = new Map<string, CwAgreement>();
-    if (companies.length) {
-      const found = await this.client.list<CwAgreement>('finance/agreements', {
+    const companies = new Map<string, CwCompany>();
+    const companyProblems = new ProblemsByKey<string>();
+    for (const c of found) {
+      const bad = dataProblems('Company', c as unknown as Record<string, unknown>, { id: 'number', identifier: 'string' });
+      if (bad.length)
+        ids
+          .filter((id) => String(c.identifier ?? c.id).toLowerCase() === id.toLowerCase())
+          .forEach((id) => companyProblems.add(id.toLowerCase(), bad));
+      else companies.set(c.identifier.toLowerCase(), c);
+    }
+    const agreementsOf = new Map<string, CwAgreement[]>();
+    const agreementProblems = new ProblemsByKey<string>();
+    if (companies.size) {
+      const agreements = await this.client.list<CwAgreement>('finance/agreements', {
         conditions: allOf(
           condition('type/name', '=', this.input.params.AgreementType.trim()),
           condition('agreementStatus', '=', 'Active'),
-          anyOf(...companies.map((c) => condition('company/identifier', '=', c.identifier))),
+          anyOf(...[...companies.values()].map((c) => condition('company/identifier', '=', c.identifier))),
         ),
         orderBy: 'id asc',
       });
-      // Several agreements of the type: the lowest id, so every run picks the same one.
-      for (const a of found) {
-        const key = (a.company.identifier ?? '').toLowerCase();
-        if (!agreements.has(key)) agreements.set(key, a);
+      for (const a of agreements) {
+        const key = (a.company?.identifier ?? '').toLowerCase();
+        if (key === '') continue;
+        agreementsOf.set(key, [...(agreementsOf.get(key) ?? []), a]);
+        agreementProblems.add(
+          key,
+          dataProblems('Agreement', a as unknown as Record<string, unknown>, { id: 'number', startDate: 'date?' }),
+        );
       }
     }
-    return { companies: byId, agreements };
+    const choices = new Map<number, AgreementChoice>();
+    for (const customer of customers) {
+      const key = customer.billingId!.toLowerCase();
+      if (companies.has(key))
+        choices.set(customer.customerId, chooseAgreement(customer, agreementsOf.get(key) ?? [], agreementProblems.get(key)));
+    }
+    return { companies, companyProblems, choices };
+  }
+
+  /** Logs each problem (CW24) and says whether there were any: a customer with unusable PSA data is skipped, the run goes on. */
+  #badData(customer: SyncCustomer, problems: readonly DataProblem[]): boolean {
+    for (const p of problems) this.log.emit('CW24', { customerName: customer.name, ...p });
+    return problems.length > 0;
   }
 
   /** Active catalog items for SKUs not seen yet; a failed lookup is remembered per SKU and logged per line (CW11). */
@@ -308,4 +464,38 @@ class ConnectWiseRun {
       }
     }
   }
+}
+
+/**
+ * The agreement a customer's additions go to (issue 11 §6): the customer's PsaAgreementId when set
+ * (it must be an active agreement of the type for the company), otherwise the one with the latest
+ * start date, then the lowest id.
+ */
+function chooseAgreement(customer: SyncCustomer, agreements: CwAgreement[], problems: readonly DataProblem[]): AgreementChoice {
+  const mapped = mappedId(customer.psaAgreementId, 'PsaAgreementId');
+  if (mapped !== undefined && typeof mapped !== 'number') return { problems: [mapped] };
+  if (typeof mapped === 'number') {
+    const agreement = agreements.find((a) => a.id === mapped);
+    if (!agreement)
+      return {
+        problems: [
+          {
+            entity: 'Customer property',
+            id: 'PsaAgreementId',
+            field: 'PsaAgreementId',
+            value: `${mapped} (not an active agreement of the type for company ${customer.billingId})`,
+          },
+        ],
+      };
+    return { agreement, candidates: [agreement] };
+  }
+  if (problems.length) return { problems };
+  const candidates = [...agreements].sort(
+    (a, b) => (b.startDate ?? '').slice(0, 10).localeCompare((a.startDate ?? '').slice(0, 10)) || a.id - b.id,
+  );
+  return candidates.length ? { agreement: candidates[0]!, candidates } : undefined;
+}
+
+function describeAgreement(a: CwAgreement): string {
+  return `${a.id} "${a.name}"${a.startDate ? ` from ${a.startDate.slice(0, 10)}` : ''}`;
 }

@@ -1,12 +1,14 @@
 import type { Executor } from '../../../core/db/database.js';
 import { DomainError } from '../../../core/errors.js';
 import type { Caller } from '../../../tenancy/caller.js';
-import { billingSummary, resolvePeriod } from '../../../billing/summary.js';
+import { resolvePeriod } from '../../../billing/summary.js';
+import { billedQuantities, managedSkus } from '../../../billing/billed-quantities.js';
 import { InvalidBillingPeriod, type SyncLine, type SyncPeriod, type SyncQuantitySource } from './sync-source.js';
 
 /**
- * The PSA syncs' quantities from the billing summary: billable items only (seed 003: billing
- * rules filter out what should not reach the PSA), currentPeriod per customer and SKU.
+ * The PSA syncs' quantities from the billing run's items: billable items only (seed 003: billing
+ * rules filter out what should not reach the PSA), per customer every SKU billed at any time in
+ * the period with its units at the period's end, and the SKUs Tenantry manages.
  */
 export function billingSummarySource(db: Executor, caller: Caller): SyncQuantitySource {
   return {
@@ -20,23 +22,26 @@ export function billingSummarySource(db: Executor, caller: Caller): SyncQuantity
         throw e;
       }
     },
-    async lines(period: SyncPeriod, customerCodes) {
-      const summary = await billingSummary(db, caller, { endDate: period.endDate, billable: true });
+    async lines(period: SyncPeriod, customerCodes, options) {
+      const rows = await billedQuantities(db, caller, period.endDate, { perCustomer: options?.perCustomer === true });
       const wanted = customerCodes ? new Set(customerCodes.map((c) => c.toLowerCase())) : undefined;
-      return summary.items
-        .filter((i) => !wanted || wanted.has(i.customerCode.toLowerCase()))
-        .map(
-          (i): SyncLine => ({
-            customerId: i.customerId,
-            customerCode: i.customerCode,
-            customerName: i.customerName,
-            billingId: i.billingId,
-            sku: i.sku,
-            lineDescription: i.lineDescription,
-            quantity: i.currentPeriod,
-            deprovisioned: i.deprovisioned,
-          }),
-        );
+      return rows
+        .filter((r) => !wanted || wanted.has(r.customerCode.toLowerCase()))
+        .map((r): SyncLine => ({
+          customerId: r.customerId,
+          customerCode: r.customerCode,
+          customerName: r.customerName,
+          billingId: r.billingId,
+          sku: r.sku,
+          lineDescription: r.lineDescription,
+          quantity: r.quantity,
+          deprovisioned: r.deprovisioned,
+          psaContractId: r.psaContractId,
+          psaAgreementId: r.psaAgreementId,
+          ...(r.customerOnly ? { customerOnly: true } : {}),
+          ...(r.billedForCode !== null ? { billedFor: { code: r.billedForCode, name: r.billedForName ?? r.billedForCode } } : {}),
+        }));
     },
+    managedSkus: (period) => managedSkus(db, period.endDate),
   };
 }

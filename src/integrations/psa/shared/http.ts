@@ -66,9 +66,7 @@ export interface PsaHttpOptions {
 /** Transport settings a PSA client passes through to its PsaHttp. */
 export type PsaTransportOptions = Pick<PsaHttpOptions, 'timeoutMs' | 'retry' | 'counter' | 'sleep' | 'onRetry'>;
 
-export type AttemptOutcome =
-  | { kind: 'response'; response: PsaResponse }
-  | { kind: 'transport'; error: PsaTransportError };
+export type AttemptOutcome = { kind: 'response'; response: PsaResponse } | { kind: 'transport'; error: PsaTransportError };
 
 /** HTTP transport shared by the PSA clients: JSON bodies, timeouts, bounded retries, call counting. */
 export class PsaHttp {
@@ -145,12 +143,7 @@ const RETRYABLE_5XX = new Set([500, 502, 503, 504]);
  * 429 honours Retry-After; a Retry-After beyond `maxRetryAfterMs` (for example Autotask's
  * hourly limit, psa-wire.md A.7) ends the run instead of blocking a job for an hour.
  */
-export function retryDelayMs(
-  outcome: AttemptOutcome,
-  attempt: number,
-  policy: RetryPolicy,
-  idempotent: boolean,
-): number | undefined {
+export function retryDelayMs(outcome: AttemptOutcome, attempt: number, policy: RetryPolicy, idempotent: boolean): number | undefined {
   if (attempt >= policy.maxAttempts) return undefined;
   const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   if (outcome.kind === 'transport') return idempotent ? backoff : undefined;

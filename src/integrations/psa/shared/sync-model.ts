@@ -1,5 +1,5 @@
 import { countLevel, type LevelCounts, type LogLevel } from '../../../jobs/log-level.js';
-import type { SyncLine } from './sync-source.js';
+import type { BilledFor, SyncLine } from './sync-source.js';
 
 /** Where a sync writes its coded log entries (the job run log). */
 export interface SyncLogSink {
@@ -47,6 +47,55 @@ export interface SyncChange {
   action: 'update' | 'create' | 'zero';
   from: number;
   to: number;
+  /** A per-customer reseller line (issue 11 §5): the code of the customer it is for. */
+  billedFor?: string;
+}
+
+/** A change's identity for approval: the PSA company, the SKU, the customer of a per-customer line, and the quantity it goes from and to. */
+export function changeKey(c: Pick<SyncChange, 'billingId' | 'sku' | 'from' | 'to' | 'billedFor'>): string {
+  const line = c.billedFor ? `${c.sku}|${c.billedFor}` : c.sku;
+  return `${c.billingId.toLowerCase()}|${line.toLowerCase()}|${c.from}|${c.to}`;
+}
+
+/*
+ * Per-customer reseller lines (issue 11 §5, job parameter ResellerLinesPerCustomer). A PSA line
+ * has no field for "which customer": the line's description names the customer and ends with a
+ * marker holding its code, which is how the next run finds the line again. Lines without the
+ * marker are the account's own (summed) lines; a marked line of a customer no longer billed that
+ * way is a managed line Tenantry does not bill, and is reconciled to 0 like any other.
+ */
+const BILLED_FOR_MARKER = /\[customer ([A-Za-z0-9-]{1,32})\]\s*$/i;
+
+/** "Hosted Exchange Basic for Billed Customer Ltd [customer BILLED-CUST]". */
+export function perCustomerDescription(base: string, billedFor: BilledFor): string {
+  return `${base} for ${billedFor.name} [customer ${billedFor.code}]`;
+}
+
+/** The customer code a PSA line's description marks it for (lower case), or '' for an account's own line. */
+export function billedForKey(description: string | null | undefined): string {
+  return (description ?? '').match(BILLED_FOR_MARKER)?.[1]?.toLowerCase() ?? '';
+}
+
+/** Lines of one SKU and one customer are one PSA line: the key both sides are matched by. */
+export function lineKey(sku: string, billedFor: string): string {
+  return `${sku.toLowerCase()}|${billedFor.toLowerCase()}`;
+}
+
+/** Two diffs are the same approval when they hold the same changes, in any order. */
+export function sameDiff(a: readonly SyncChange[], b: readonly SyncChange[]): boolean {
+  const keys = (d: readonly SyncChange[]) => d.map(changeKey).sort().join('\n');
+  return keys(a) === keys(b);
+}
+
+/** Buffers log entries; `flushTo` passes them on (a check whose entries matter only when it fails). */
+export class BufferedLog implements SyncLogSink {
+  readonly #entries: [string, LogLevel, string][] = [];
+  write(code: string, level: LogLevel, message: string): void {
+    this.#entries.push([code, level, message]);
+  }
+  flushTo(sink: SyncLogSink): void {
+    for (const e of this.#entries.splice(0)) sink.write(...e);
+  }
 }
 
 export interface SyncResult {
@@ -65,10 +114,27 @@ export interface SyncCustomer {
   name: string;
   billingId: string | null;
   deprovisioned: boolean;
-  /** Lines with a SKU, one per SKU. */
-  lines: { sku: string; description: string; quantity: number }[];
+  /** Explicit contract / agreement choice (issue 11 §6), as set on the customer; null when none. */
+  psaContractId: string | null;
+  psaAgreementId: string | null;
+  /** Lines with a SKU, one per SKU (and per billed customer with ResellerLinesPerCustomer). */
+  lines: SyncCustomerLine[];
   /** Lines without a SKU (AT07 / CW05). */
   missingSku: { description: string }[];
+}
+
+export interface SyncCustomerLine {
+  sku: string;
+  description: string;
+  quantity: number;
+  /** Per-customer reseller line: the customer billed to this one that the line is for. */
+  billedFor?: BilledFor;
+}
+
+/** The customers of a run and the SKUs Tenantry manages (lower case): PSA lines of any other SKU are left alone. */
+export interface SyncScope {
+  customers: SyncCustomer[];
+  managedSkus: ReadonlySet<string>;
 }
 
 /**
@@ -77,23 +143,41 @@ export interface SyncCustomer {
  */
 export function groupByCustomer(lines: readonly SyncLine[]): SyncCustomer[] {
   const byId = new Map<number, SyncCustomer>();
-  const quantities = new Map<number, Map<string, { sku: string; description: string; quantity: number }>>();
+  const quantities = new Map<number, Map<string, SyncCustomerLine>>();
   for (const l of lines) {
     let c = byId.get(l.customerId);
     if (!c) {
-      c = { customerId: l.customerId, code: l.customerCode, name: l.customerName, billingId: blankToNull(l.billingId), deprovisioned: l.deprovisioned, lines: [], missingSku: [] };
+      c = {
+        customerId: l.customerId,
+        code: l.customerCode,
+        name: l.customerName,
+        billingId: blankToNull(l.billingId),
+        deprovisioned: l.deprovisioned,
+        psaContractId: blankToNull(l.psaContractId ?? null),
+        psaAgreementId: blankToNull(l.psaAgreementId ?? null),
+        lines: [],
+        missingSku: [],
+      };
       byId.set(l.customerId, c);
       quantities.set(l.customerId, new Map());
     }
+    if (l.customerOnly) continue;
     const sku = blankToNull(l.sku);
     if (sku === null) {
       c.missingSku.push({ description: l.lineDescription });
       continue;
     }
     const perSku = quantities.get(l.customerId)!;
-    const existing = perSku.get(sku.toLowerCase());
+    const key = lineKey(sku, l.billedFor?.code ?? '');
+    const existing = perSku.get(key);
     if (existing) existing.quantity += units(l.quantity);
-    else perSku.set(sku.toLowerCase(), { sku, description: l.lineDescription, quantity: units(l.quantity) });
+    else
+      perSku.set(key, {
+        sku,
+        description: l.billedFor ? perCustomerDescription(l.lineDescription, l.billedFor) : l.lineDescription,
+        quantity: units(l.quantity),
+        ...(l.billedFor ? { billedFor: l.billedFor } : {}),
+      });
   }
   for (const [id, c] of byId) c.lines = [...quantities.get(id)!.values()];
   return [...byId.values()].sort((a, b) => a.code.localeCompare(b.code));

@@ -1,5 +1,5 @@
-import { groupByCustomer, parseCustomersFilter, type SyncCustomer } from './sync-model.js';
-import { InvalidBillingPeriod, type SyncPeriod, type SyncQuantitySource } from './sync-source.js';
+import { groupByCustomer, parseCustomersFilter, type SyncScope } from './sync-model.js';
+import { InvalidBillingPeriod, type SyncLineOptions, type SyncPeriod, type SyncQuantitySource } from './sync-source.js';
 
 /**
  * The job's secrets with every required one present, or undefined after reporting why not
@@ -41,15 +41,21 @@ export async function syncPeriod(
   }
 }
 
-/** The period's customers the CustomersFilter parameter selects, or undefined after reporting a failed read (AT03 / CW03). */
+/**
+ * The period's customers the CustomersFilter parameter selects and the SKUs Tenantry manages, or
+ * undefined after reporting a failed read (AT03 / CW03).
+ */
 export async function syncCustomers(
   source: SyncQuantitySource,
   period: SyncPeriod,
   customersFilter: unknown,
+  options: SyncLineOptions,
   report: { failed(e: unknown): void },
-): Promise<SyncCustomer[] | undefined> {
+): Promise<SyncScope | undefined> {
   try {
-    return groupByCustomer(await source.lines(period, parseCustomersFilter(customersFilter)));
+    const customers = groupByCustomer(await source.lines(period, parseCustomersFilter(customersFilter), options));
+    const managedSkus = new Set((await source.managedSkus(period)).map((s) => s.trim().toLowerCase()).filter((s) => s !== ''));
+    return { customers, managedSkus };
   } catch (e) {
     report.failed(e);
     return undefined;

@@ -24,6 +24,8 @@ export class StaticQuantitySource implements SyncQuantitySource {
   constructor(
     public lineList: SyncLine[],
     public period: SyncPeriod = monthOf(new Date()),
+    /** SKUs managed besides those of the lines (a catalog SKU nobody is billed for). */
+    public extraManaged: string[] = [],
   ) {}
 
   async resolvePeriod(selector: string): Promise<SyncPeriod> {
@@ -35,6 +37,9 @@ export class StaticQuantitySource implements SyncQuantitySource {
     if (!customerCodes) return this.lineList;
     const wanted = new Set(customerCodes.map((c) => c.toLowerCase()));
     return this.lineList.filter((l) => wanted.has(l.customerCode.toLowerCase()));
+  }
+  async managedSkus(): Promise<string[]> {
+    return [...new Set([...this.lineList.flatMap((l) => (l.sku ? [l.sku] : [])), ...this.extraManaged])];
   }
 }
 
