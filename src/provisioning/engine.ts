@@ -59,6 +59,8 @@ export interface EngineOptions {
   backoffMaxSeconds: number;
   /** Fallback polling (notifications wake workers at once). */
   pollingIntervalSeconds: number;
+  /** A request waiting for an earlier tree looks again after this long, should that tree's end not wake it. */
+  blockedRecheckSeconds: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -68,6 +70,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   backoffSeconds: 5,
   backoffMaxSeconds: 300,
   pollingIntervalSeconds: 2,
+  blockedRecheckSeconds: 10,
 };
 
 const DONE: ProvisioningStatus[] = ['Provisioned', 'NotProvisioned'];
@@ -191,8 +194,13 @@ export class ProvisioningEngine {
       const notes = new Notes();
       if (r.lapsed_owner !== null)
         notes.log('warning', `Worker ${workerOf(r.lapsed_owner)} stopped renewing its lease; running the request again`);
-      // An earlier tree is still changing this entity or one it depends on; its end wakes us.
-      if (r.blocker !== null) return void (await this.write(r, { lines: notes.lines, times: [] }));
+      // An earlier tree is still changing this entity or one it depends on; its end wakes us. Its end
+      // can miss us, though: the statement that ends it picks the waiters to wake from a snapshot
+      // taken when it started, which may predate this request's commit while our blocker check ran
+      // before that end committed. So a blocked request also looks again on its own.
+      if (r.blocker !== null) {
+        return void (await this.write(r, { wakeInSeconds: this.options.blockedRecheckSeconds, lines: notes.lines, times: [] }));
+      }
       const ownPending = !isBatch(r.desired) && !r.own_done;
       if (ownPending && (!isRemoval(r.action) || r.children.every((c) => DONE.includes(c.status)))) {
         await this.runOwnWork(r, notes);

@@ -11,7 +11,13 @@ import { SimulatedDriver } from '../../src/provisioning/drivers/simulated.js';
  * lets one lapse (crash.test.ts kills worker processes), and a 2 s lease lapsed on a loaded
  * machine, so the engine took its own request again and made an attempt too many.
  */
-export const FAST: Partial<EngineOptions> = { leaseSeconds: 600, backoffSeconds: 0.2, backoffMaxSeconds: 1, pollingIntervalSeconds: 0.5 };
+export const FAST: Partial<EngineOptions> = {
+  leaseSeconds: 600,
+  backoffSeconds: 0.2,
+  backoffMaxSeconds: 1,
+  pollingIntervalSeconds: 0.5,
+  blockedRecheckSeconds: 1,
+};
 
 export async function startEngine(ctx: AppContext, options: Partial<EngineOptions> = {}): Promise<ProvisioningEngine> {
   const engine = new ProvisioningEngine(ctx, { ...DEFAULT_ENGINE_OPTIONS, ...FAST, ...options });
