@@ -3,7 +3,7 @@ import type { Executor } from '../core/db/database.js';
 import { createQueueMigration, type QueueDefinition } from '../core/queue.js';
 
 /**
- * The pg-boss queue the engine ran on until migration 0052 made the requests table its queue;
+ * The pg-boss queue the engine ran on until migration 0025 made the requests table its queue;
  * kept because released migration 0008 creates it.
  */
 const PROVISIONING_QUEUE: QueueDefinition = {

@@ -40,17 +40,16 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0013_bill_items_unchecked_period': billItemsUncheckedPeriodMigration,
   '0014_user_service_instances': userServiceInstancesMigration,
   '0015_approval_reminders': approvalRemindersMigration,
-  '0028_console_sessions': consoleSessionsMigration,
-  '0029_request_status_feed': requestFeedMigration,
-  '0034_install_state': installStateMigration,
   '0016_sign_in_throttle': signInThrottleMigration,
-  '0035_mail_outbox': mailOutboxMigration,
-  '0038_catalog_sku_changes': catalogSkuChangesMigration,
-  '0024_job_run_approval': jobRunApprovalMigration,
-  '0047_console_sessions_ended': consoleSessionsEndedMigration,
-  // Sorts after 0047_console_sessions_ended, which databases may have run already (names must only grow).
-  '0047_request_status_events': requestStatusEventsMigration,
-  '0052_provisioning_wake': provisioningWakeMigration,
+  '0017_job_run_approval': jobRunApprovalMigration,
+  '0018_console_sessions': consoleSessionsMigration,
+  '0019_request_status_feed': requestFeedMigration,
+  '0020_install_state': installStateMigration,
+  '0021_mail_outbox': mailOutboxMigration,
+  '0022_catalog_sku_changes': catalogSkuChangesMigration,
+  '0023_console_sessions_ended': consoleSessionsEndedMigration,
+  '0024_request_status_events': requestStatusEventsMigration,
+  '0025_provisioning_wake': provisioningWakeMigration,
 };
 
 class StaticProvider implements MigrationProvider {
