@@ -1,43 +1,39 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_ENGINE } from '../support/engine.js';
+import { runCliAsync } from '../support/server-process.js';
 
-const BIN = path.resolve('bin/tenantry.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantry-backup-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function cli(dataDir: string, args: string[]) {
   const env: NodeJS.ProcessEnv = { ...process.env, TENANTRY_DATA_DIR: dataDir, TENANTRY_ADMIN_PASSWORD: 'Backup-Passw0rd!' };
   delete env.DATABASE_URL;
-  // A generous bound: a first command on a new data directory creates and migrates it, slow on a loaded machine.
-  const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliAsync(args, env);
 }
 
 // The embedded database is the same on both test runs; once is enough.
 describe.skipIf(TEST_ENGINE !== 'pglite')('backup and restore of the embedded database', () => {
-  it('restores every customer into an empty data directory and refuses to overwrite one', () => {
+  it('restores every customer into an empty data directory and refuses to overwrite one', async () => {
     const live = path.join(dir, 'live');
     const restored = path.join(dir, 'restored');
     const file = path.join(dir, 'backup.tar.gz');
-    expect(
-      cli(live, [
-        'customer',
-        'create',
-        '--fullname',
-        'Backed Up Customer',
-        '--contact-name',
-        'A',
-        '--contact-email',
-        'a@b.example',
-        '--domain',
-        'b.example',
-      ]).code,
-    ).toBe(0);
-    const backup = cli(live, ['backup', file]);
+    const created = await cli(live, [
+      'customer',
+      'create',
+      '--fullname',
+      'Backed Up Customer',
+      '--contact-name',
+      'A',
+      '--contact-email',
+      'a@b.example',
+      '--domain',
+      'b.example',
+    ]);
+    expect(created.code).toBe(0);
+    const backup = await cli(live, ['backup', file]);
     expect(backup.code).toBe(0);
     // Progress on stderr, step by step; the answer on stdout.
     expect(backup.stderr.split('\n')).toEqual([
@@ -49,7 +45,7 @@ describe.skipIf(TEST_ENGINE !== 'pglite')('backup and restore of the embedded da
     expect(backup.stdout).toMatch(new RegExp(`^backup of ${live} written to ${file} \\([\\d,]+ bytes\\)\n`));
     expect(backup.stdout).toContain(`The secrets key is NOT in the backup: it is ${path.join(live, 'secret.key')}.`);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    const restore = cli(restored, ['restore', file]);
+    const restore = await cli(restored, ['restore', file]);
     expect(restore.code).toBe(0);
     expect(restore.stderr.split('\n')).toEqual([
       `restoring ${file} into ${restored}`,
@@ -61,15 +57,15 @@ describe.skipIf(TEST_ENGINE !== 'pglite')('backup and restore of the embedded da
     expect(restore.stdout).toMatch(new RegExp(`^restored ${file} into ${restored}\n`));
     expect(restore.stdout).toContain(`copy the original secrets key to ${path.join(restored, 'secret.key')}`);
     // Without the key the restored install refuses to start rather than making a new one.
-    const keyless = cli(restored, ['customer', 'list']);
+    const keyless = await cli(restored, ['customer', 'list']);
     expect(keyless.code).toBe(2);
     expect(keyless.stderr).toMatch(
       /^tenantry: no secrets key: this database's secrets were sealed with the key of fingerprint [0-9a-f]{16}; copy that key to /,
     );
     fs.copyFileSync(path.join(live, 'secret.key'), path.join(restored, 'secret.key'));
-    const list = JSON.parse(cli(restored, ['customer', 'list', '--json']).stdout) as { name: string }[];
+    const list = JSON.parse((await cli(restored, ['customer', 'list', '--json'])).stdout) as { name: string }[];
     expect(list.map((c) => c.name)).toEqual(['SP', 'BUC']);
-    const again = cli(restored, ['restore', file]);
+    const again = await cli(restored, ['restore', file]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain('already holds a database');
   }, 600_000);

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_ENGINE, TEST_PG_URL, databaseUrl } from '../support/engine.js';
 import { adminQuery } from '../support/fresh-db.js';
+import { runCliAsync } from '../support/server-process.js';
 
 const BIN = path.resolve('bin/tenantry.js');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantry-start-'));
@@ -74,11 +75,11 @@ async function start(extra: NodeJS.ProcessEnv): Promise<{ port: number; output: 
 }
 
 function cli(args: string[], extra: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { env: env(extra), encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliAsync(args, env(extra));
 }
 
-describe('npm start on a fresh database', () => {
+// Each test starts processes that open (and on a first start, create) a database: seconds each, far more on a loaded machine.
+describe('npm start on a fresh database', { timeout: 300_000 }, () => {
   it('creates the provider and its admin once, prints the generated password once, and a restart changes nothing', async () => {
     const dbEnv = await engineEnv();
     const first = await start(dbEnv);
@@ -99,42 +100,42 @@ describe('npm start on a fresh database', () => {
     expect(identity).toContain('<fullname>Service Provider</fullname>');
     expect(identity).toContain('<name>admin_SP</name>');
 
-    const list = cli(['customer', 'list', '--json'], dbEnv);
+    const list = await cli(['customer', 'list', '--json'], dbEnv);
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout).map((c: { name: string }) => c.name)).toEqual(['SP']);
   });
 });
 
-describe('configuration and command line errors', () => {
-  it('a bad PORT fails with one clear line', () => {
-    const r = cli(['start'], { PORT: 'eighty' });
+describe('configuration and command line errors', { timeout: 300_000 }, () => {
+  it('a bad PORT fails with one clear line', async () => {
+    const r = await cli(['start'], { PORT: 'eighty' });
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim()).toBe('tenantry: PORT must be a number between 0 and 65535, got "eighty"');
   });
 
-  it('a bad DATABASE_URL fails with one clear line', () => {
-    const r = cli(['migrate'], { DATABASE_URL: 'mysql://localhost/x' });
+  it('a bad DATABASE_URL fails with one clear line', async () => {
+    const r = await cli(['migrate'], { DATABASE_URL: 'mysql://localhost/x' });
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('DATABASE_URL must start with postgres://');
   });
 
-  it('an unreachable PostgreSQL server fails with one clear line, no stack trace', () => {
-    const r = cli(['migrate'], { DATABASE_URL: 'postgres://127.0.0.1:1/nowhere' });
+  it('an unreachable PostgreSQL server fails with one clear line, no stack trace', async () => {
+    const r = await cli(['migrate'], { DATABASE_URL: 'postgres://127.0.0.1:1/nowhere' });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/^tenantry: cannot connect to DATABASE_URL/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('lists every command in --help and refuses unknown commands and missing options', () => {
-    const help = cli(['--help']);
+  it('lists every command in --help and refuses unknown commands and missing options', async () => {
+    const help = await cli(['--help']);
     expect(help.code).toBe(0);
     for (const command of ['start', 'migrate', 'demo', 'customer', 'user', 'worker', 'requests', 'billing', 'token', 'jobs']) {
       expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
-    expect(cli(['customer', 'create', '--help']).stdout).toContain('--fullname');
-    expect(cli(['frobnicate']).code).not.toBe(0);
-    const missing = cli(['customer', 'create', '--fullname', 'X']);
+    expect((await cli(['customer', 'create', '--help'])).stdout).toContain('--fullname');
+    expect((await cli(['frobnicate'])).code).not.toBe(0);
+    const missing = await cli(['customer', 'create', '--fullname', 'X']);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain("required option '--contact-name <name>' not specified");
   });

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -61,17 +61,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    env,
-    encoding: 'utf8',
-    timeout: 120_000,
-    ...(input === undefined ? {} : { input }),
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The same, without blocking the event loop (a server started by this test process keeps answering). */
+/**
+ * Runs the CLI without blocking the event loop: a server started by this test process keeps
+ * answering, and vitest's worker keeps answering its runner (a blocking spawnSync of over a minute,
+ * usual for a first command on a loaded machine, made its RPC time out and fail the run).
+ */
 export function runCliAsync(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env });
