@@ -10,8 +10,10 @@ describe('managing a user', () => {
   let tenant: Tenant;
   let clockMs = Date.now();
   beforeAll(async () => {
-    // Sessions on a clock the test moves: idle expiry without waiting half an hour.
-    consoleGate(web.server.t.ctx, { now: () => new Date(clockMs), idleMs: 30 * 60_000 });
+    // Sessions on a clock the test moves: idle expiry without waiting half an hour. The live stream's
+    // own session check (every 25 s) would sign the page out at a moment of its choosing, racing the
+    // click this test makes after the clock moves; here only that click may notice.
+    consoleGate(web.server.t.ctx, { now: () => new Date(clockMs), idleMs: 30 * 60_000, streamCheckMs: 3_600_000 });
     tenant = await makeTenant(web.server.t.db, web.server.t.admin, { fullname: 'Solo Systems' });
     ({ page } = await web.signedInPage());
   });

@@ -8,6 +8,7 @@ import { settle, startEngine } from '../provisioning/support.js';
 import type { ProvisioningEngine } from '../../src/provisioning/engine.js';
 import type { ConsoleClient } from './support.js';
 import { sql } from 'kysely';
+import { consoleGate } from '../../src/api/console/console-auth.js';
 import { REPLAY_LIMIT } from '../../src/provisioning/request-feed.js';
 import { REQUEST_FEED_CHANNEL } from '../../src/provisioning/request-feed.schema.js';
 
@@ -241,6 +242,8 @@ describe('provisioning requests in the console API', () => {
     ).json();
     await provider.put(`/api/console/users/${user.id}/roles`, { roles: ['Customer Administrator'] });
     const watcher = await setup.signIn(user.name, generatedPassword);
+    // No stream checks its session on its own within this test: only the credential change can end it.
+    consoleGate(t.ctx, { streamCheckMs: 3_600_000 });
     let disabling: Promise<unknown> | undefined;
     const ended = new Promise<string>((resolve, reject) => {
       http
@@ -255,7 +258,6 @@ describe('provisioning requests in the console API', () => {
         })
         .on('error', reject);
     });
-    // No heartbeat comes within the test (25 s apart): the credential change itself closed the stream.
     const text = await ended;
     await disabling;
     expect(text).toMatch(

@@ -29,6 +29,8 @@ export class ConsoleGate {
   constructor(
     private readonly ctx: AppContext,
     readonly clock: SessionClock,
+    /** How often an open live stream says it is alive (so proxies keep it) and re-checks its session. */
+    readonly streamCheckMs = 25_000,
   ) {
     this.csrfKey = ctx.secrets.derive('console-csrf');
   }
@@ -80,13 +82,18 @@ export function clearSessionCookie(req: FastifyRequest, reply: FastifyReply): vo
 const gates = new WeakMap<AppContext, ConsoleGate>();
 
 /**
- * The process's gate. Tests pass a clock before the server is built to move time without waiting;
+ * The process's gate. Tests pass a clock before the server is built to move time without waiting
+ * (and may slow the streams' session checks, so that only the step under test notices an expiry);
  * otherwise the idle limit comes from TENANTRY_SESSION_IDLE_MINUTES.
  */
-export function consoleGate(ctx: AppContext, clock?: Partial<SessionClock>): ConsoleGate {
+export function consoleGate(ctx: AppContext, clock?: Partial<SessionClock> & { streamCheckMs?: number }): ConsoleGate {
   let gate = gates.get(ctx);
   if (!gate || clock) {
-    gate = new ConsoleGate(ctx, { idleMs: clock?.idleMs ?? ctx.config.sessionIdleMinutes * 60_000, now: clock?.now ?? (() => new Date()) });
+    gate = new ConsoleGate(
+      ctx,
+      { idleMs: clock?.idleMs ?? ctx.config.sessionIdleMinutes * 60_000, now: clock?.now ?? (() => new Date()) },
+      clock?.streamCheckMs,
+    );
     gates.set(ctx, gate);
   }
   return gate;

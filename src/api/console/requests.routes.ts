@@ -32,8 +32,6 @@ import {
 
 const TAG = 'Provisioning requests';
 const ENTITIES = ['customer', 'user', 'customer_service', 'user_service', 'service_instance'];
-/** Comments keep proxies from closing an idle stream, and re-check that the session may go on. */
-const HEARTBEAT_MS = 25_000;
 
 const requestRow = shape({
   id: int(),
@@ -200,10 +198,11 @@ export function consoleRequestRoutes(app: FastifyInstance, ctx: AppContext): voi
         },
         () => close(),
       );
+    // Comments keep proxies from closing an idle stream, and re-check that the session may go on.
     const heartbeat = setInterval(() => {
       if (!raw.writableEnded) raw.write(': keep-alive\n\n');
       check();
-    }, HEARTBEAT_MS);
+    }, consoleGate(ctx).streamCheckMs);
     heartbeat.unref();
     // A user or customer disabled ends its streams at once, not at the next heartbeat.
     const stopWatchingCredentials = onCredentialsChanged((change) => {
