@@ -1,7 +1,5 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobsConsoleRoutes } from '../../src/api/console/jobs.routes.js';
-import { FairUse, fairUseLimitsOf } from '../../src/api/fair-use.js';
 import { runBilling } from '../../src/billing/run/run-billing.js';
 import { inTransaction } from '../../src/core/db/database.js';
 import { loadDemo } from '../../src/demo/demo.js';
@@ -11,7 +9,7 @@ import { createJob } from '../../src/jobs/job.service.js';
 import { JobRunner } from '../../src/jobs/runner.js';
 import { getRun, runLogs } from '../../src/jobs/run.service.js';
 import { openTestContext, type TestContext } from '../support/test-db.js';
-import { editPsaByHand } from '../support/psa.js';
+import { editPsaByHand, jobsApi } from '../support/psa.js';
 import { TEST_ADMIN } from '../support/engine.js';
 
 /*
@@ -29,10 +27,7 @@ beforeAll(async () => {
   await loadDemo(t.ctx, t.admin);
   await runBilling(t.db, t.admin, {});
   demo = await startPsaDemo();
-  api = Fastify() as unknown as FastifyInstance;
-  api.decorate('fairUse', new FairUse(fairUseLimitsOf(t.ctx.config)));
-  api.addHook('onResponse', async (request) => request.releaseFairUseSlot?.());
-  await jobsConsoleRoutes()(api, t.ctx);
+  api = await jobsApi(t.ctx);
 });
 afterAll(async () => {
   await api.close();

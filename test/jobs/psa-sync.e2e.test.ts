@@ -1,10 +1,8 @@
 import { Writable } from 'node:stream';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDACT } from '../../src/core/logger.js';
-import { jobsConsoleRoutes } from '../../src/api/console/jobs.routes.js';
-import { FairUse, fairUseLimitsOf } from '../../src/api/fair-use.js';
 import { runBilling } from '../../src/billing/run/run-billing.js';
 import { loadDemo } from '../../src/demo/demo.js';
 import { demoJobs, demoQuantities, startPsaDemo, type PsaDemo } from '../../src/demo/psa-demo.js';
@@ -12,6 +10,7 @@ import { jobsEnv } from '../../src/jobs/env.js';
 import { JobRunner } from '../../src/jobs/runner.js';
 import { openTestContext, type TestContext } from '../support/test-db.js';
 import { TEST_ADMIN } from '../support/engine.js';
+import { jobsApi } from '../support/psa.js';
 
 let t: TestContext;
 let demo: PsaDemo;
@@ -51,11 +50,7 @@ beforeAll(async () => {
   await loadDemo(t.ctx, t.admin);
   await runBilling(t.db, t.admin, {});
   demo = await startPsaDemo();
-  api = Fastify({ loggerInstance: t.ctx.logger }) as unknown as FastifyInstance;
-  // The console handlers take a fair-use slot per request, as under the real server (src/api/server.ts).
-  api.decorate('fairUse', new FairUse(fairUseLimitsOf(t.ctx.config)));
-  api.addHook('onResponse', async (request) => request.releaseFairUseSlot?.());
-  await jobsConsoleRoutes()(api, t.ctx);
+  api = await jobsApi(t.ctx);
 });
 afterAll(async () => {
   await api.close();

@@ -1,3 +1,7 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jobsConsoleRoutes } from '../../src/api/console/jobs.routes.js';
+import { FairUse, fairUseLimitsOf } from '../../src/api/fair-use.js';
+import type { AppContext } from '../../src/core/context.js';
 import type { DB } from '../../src/core/db/database.js';
 import type { Caller } from '../../src/tenancy/caller.js';
 import type { ServiceChange } from '../../src/billing/ledger/record-change.js';
@@ -250,4 +254,12 @@ export function editPsaByHand(demo: PsaDemo, psa: 'autotask' | 'connectwise'): v
     const addition = demo.connectwise.state.additionsOf(ids.connectwise)[0]!;
     demo.connectwise.state.patchAddition(ids.connectwise, addition.id, [{ op: 'replace', path: 'quantity', value: addition.quantity + 1 }]);
   }
+}
+
+/** The console's jobs endpoints on a bare app, with the fair-use gate their handlers take a slot from (as src/api/server.ts sets it up). */
+export async function jobsApi(ctx: AppContext): Promise<FastifyInstance> {
+  const api = Fastify({ loggerInstance: ctx.logger }) as unknown as FastifyInstance;
+  api.decorate('fairUse', new FairUse(fairUseLimitsOf(ctx.config)));
+  await jobsConsoleRoutes()(api, ctx);
+  return api;
 }
