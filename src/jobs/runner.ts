@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { sql } from 'kysely';
 import type { AppContext } from '../core/context.js';
 import { inTransaction } from '../core/db/database.js';
 import { DomainError, must } from '../core/errors.js';
@@ -332,7 +333,6 @@ export class JobRunner {
 
   /** Claims the oldest queued run whose job is not running, skipping rows other processes hold. */
   async #claimQueued(): Promise<RunRow | undefined> {
-    const now = new Date();
     try {
       return await this.app.db.transaction().execute(async (tx) => {
         const candidate = await tx
@@ -360,12 +360,22 @@ export class JobRunner {
           .skipLocked()
           .executeTakeFirst();
         if (!candidate) return undefined;
-        return tx
-          .updateTable('job_runs')
-          .set({ status: 'Running', started_at: now, heartbeat_at: now, owner: this.owner })
-          .where('id', '=', candidate.id)
-          .returningAll()
-          .executeTakeFirst();
+        return (
+          tx
+            .updateTable('job_runs')
+            // The database's clock when the claim writes: later than the end of the run before it, which
+            // committed before this claim's check saw no run of the job running (a time the process took
+            // before its transaction could be earlier than that end).
+            .set({
+              status: 'Running',
+              started_at: sql<Date>`clock_timestamp()`,
+              heartbeat_at: sql<Date>`clock_timestamp()`,
+              owner: this.owner,
+            })
+            .where('id', '=', candidate.id)
+            .returningAll()
+            .executeTakeFirst()
+        );
       });
     } catch (e) {
       // Another process started a run of the same job a moment ago: leave this one queued.
@@ -423,7 +433,7 @@ export class JobRunner {
       .updateTable('job_runs')
       .set((eb) => ({
         status,
-        finished_at: status === 'AwaitingApproval' ? null : new Date(),
+        finished_at: status === 'AwaitingApproval' ? null : sql<Date>`clock_timestamp()`,
         // Added to what the run logged before an approval, so the counts cover its whole log.
         error_count: eb('error_count', '+', writer.counts.error),
         warning_count: eb('warning_count', '+', writer.counts.warning),
