@@ -360,22 +360,16 @@ export class JobRunner {
           .skipLocked()
           .executeTakeFirst();
         if (!candidate) return undefined;
-        return (
-          tx
-            .updateTable('job_runs')
-            // The database's clock when the claim writes: later than the end of the run before it, which
-            // committed before this claim's check saw no run of the job running (a time the process took
-            // before its transaction could be earlier than that end).
-            .set({
-              status: 'Running',
-              started_at: sql<Date>`clock_timestamp()`,
-              heartbeat_at: sql<Date>`clock_timestamp()`,
-              owner: this.owner,
-            })
-            .where('id', '=', candidate.id)
-            .returningAll()
-            .executeTakeFirst()
-        );
+        // The database's clock when the claim writes: later than the end of the run before it, which
+        // committed before this claim's check saw no run of the job running (a time the process took
+        // before its transaction could be earlier than that end).
+        const at = sql<Date>`clock_timestamp()`;
+        return tx
+          .updateTable('job_runs')
+          .set({ status: 'Running', started_at: at, heartbeat_at: at, owner: this.owner })
+          .where('id', '=', candidate.id)
+          .returningAll()
+          .executeTakeFirst();
       });
     } catch (e) {
       // Another process started a run of the same job a moment ago: leave this one queued.
