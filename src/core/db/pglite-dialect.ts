@@ -41,6 +41,26 @@ function refuseAfterDeadline(): void {
   if (currentDeadline()?.aborted) throw requestTimedOut();
 }
 
+/**
+ * PGlite runs each statement in this thread and settles its promise at once, so a loop of awaited
+ * statements (a billing run, a bulk load, a large FIND) is one chain of microtasks: timers, sockets,
+ * other requests and deadlines wait for all of it; a loaded machine turned such chains into minute-long
+ * stalls. A statement that comes after a slice of this length first lets the event loop turn once.
+ */
+const SLICE_MS = 50;
+let sliceStartedAt: number | undefined;
+
+async function shareTheThread(): Promise<void> {
+  const now = performance.now();
+  if (sliceStartedAt === undefined) {
+    sliceStartedAt = now;
+    // Any turn of the event loop, ours or a natural one, ends the slice.
+    setImmediate(() => (sliceStartedAt = undefined));
+    return;
+  }
+  if (now - sliceStartedAt >= SLICE_MS) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 const READ_ONLY = /^\s*(select|show|fetch|declare|close)\b/i;
 
 interface OpenTransaction {
@@ -58,6 +78,7 @@ class PGliteConnection implements DatabaseConnection {
   ) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    await shareTheThread();
     refuseAfterDeadline();
     const target = this.open?.tx ?? this.pglite;
     if (!this.open && !READ_ONLY.test(compiled.sql)) this.clock.tick();
@@ -83,6 +104,7 @@ class PGliteConnection implements DatabaseConnection {
     try {
       await tx.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${compiled.sql}`, compiled.parameters as unknown[]);
       for (;;) {
+        await shareTheThread();
         refuseAfterDeadline();
         const chunk = await tx.query<R>(`FETCH ${Math.max(1, chunkSize)} FROM ${cursor}`);
         if (chunk.rows.length === 0) break;
