@@ -1,10 +1,10 @@
-import { Anchor, Group, TextInput } from '@mantine/core';
+import { Anchor } from '@mantine/core';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { customersApi } from '../api/console-api';
 import type { CustomerRow } from '../api/types';
 import { useListParams } from '../ui/list-params';
-import { EnabledFilter, PagedTable, StatusAndEnabled, StatusFilter, useListSearch } from '../ui/PagedTable';
+import { filteredListQuery, ListFilters, PagedTable, StatusAndEnabled } from '../ui/PagedTable';
 import { customerKeys } from './queries';
 
 type CustomerSort = 'name' | 'fullname' | 'parent' | 'status' | 'usersCount' | 'billingId';
@@ -12,17 +12,7 @@ type CustomerSort = 'name' | 'fullname' | 'parent' | 'status' | 'usersCount' | '
 /** Searchable, sortable, paged table of the customers the caller may see. */
 export function CustomerTable() {
   const list = useListParams<CustomerSort>({ sort: 'name' });
-  const [search, setSearch] = useListSearch(list);
-
-  const query = {
-    search: list.get('search'),
-    status: list.get('status'),
-    enabled: list.get('enabled'),
-    sort: list.sort,
-    order: list.order,
-    page: list.page,
-    pageSize: list.pageSize,
-  };
+  const query = filteredListQuery(list);
   const customers = useQuery({
     queryKey: customerKeys.list(query),
     queryFn: () => customersApi.list(query),
@@ -31,18 +21,7 @@ export function CustomerTable() {
 
   return (
     <>
-      <Group mb="sm" align="flex-end">
-        <TextInput
-          label="Search"
-          placeholder="Name, code or Billing Identifier"
-          value={search}
-          onChange={(e) => setSearch(e.currentTarget.value)}
-          w={280}
-          type="search"
-        />
-        <StatusFilter list={list} />
-        <EnabledFilter list={list} />
-      </Group>
+      <ListFilters list={list} searchLabel="Search" placeholder="Name, code or Billing Identifier" searchWidth={280} />
       <PagedTable<CustomerRow>
         label="Customers"
         list={list}

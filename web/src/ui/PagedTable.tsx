@@ -1,4 +1,4 @@
-import { Group, Select } from '@mantine/core';
+import { Group, Select, TextInput } from '@mantine/core';
 import { useDebouncedCallback } from '@mantine/hooks';
 import type { UseQueryResult } from '@tanstack/react-query';
 import { DataTable, type DataTableColumn } from 'mantine-datatable';
@@ -13,7 +13,7 @@ import { StatusBadge, statusLabel } from './StatusBadge';
 type ListParams = ReturnType<typeof useListParams<string>>;
 
 /** The search box's text; only a new typed value, once typing pauses, updates the address bar. */
-export function useListSearch(list: ListParams): [string, (value: string) => void] {
+function useListSearch(list: ListParams): [string, (value: string) => void] {
   const [search, setSearch] = useState(list.get('search'));
   const publish = useDebouncedCallback((value: string) => {
     if (value !== list.get('search')) list.set({ search: value });
@@ -25,8 +25,50 @@ export function useListSearch(list: ListParams): [string, (value: string) => voi
   return [search, type];
 }
 
+/** What a filtered list asks the server for: its search, status and enabled filters, sort and page. */
+export function filteredListQuery<K extends string>(list: ReturnType<typeof useListParams<K>>) {
+  return {
+    search: list.get('search'),
+    status: list.get('status'),
+    enabled: list.get('enabled'),
+    sort: list.sort,
+    order: list.order,
+    page: list.page,
+    pageSize: list.pageSize,
+  };
+}
+
+/** A list's filter bar: the search box (what it searches in as its placeholder), status and enabled. */
+export function ListFilters({
+  list,
+  searchLabel,
+  placeholder,
+  searchWidth,
+}: {
+  list: ListParams;
+  searchLabel: string;
+  placeholder: string;
+  searchWidth: number;
+}) {
+  const [search, setSearch] = useListSearch(list);
+  return (
+    <Group mb="sm" align="flex-end">
+      <TextInput
+        label={searchLabel}
+        placeholder={placeholder}
+        value={search}
+        onChange={(e) => setSearch(e.currentTarget.value)}
+        w={searchWidth}
+        type="search"
+      />
+      <StatusFilter list={list} />
+      <EnabledFilter list={list} />
+    </Group>
+  );
+}
+
 /** Filter of a list by provisioning status, kept in the address bar. */
-export function StatusFilter({ list }: { list: ListParams }) {
+function StatusFilter({ list }: { list: ListParams }) {
   return (
     <Select
       label="Status"
@@ -41,7 +83,7 @@ export function StatusFilter({ list }: { list: ListParams }) {
 }
 
 /** Filter of a list by its enabled flag (enabled, disabled or all), kept in the address bar. */
-export function EnabledFilter({ list }: { list: ListParams }) {
+function EnabledFilter({ list }: { list: ListParams }) {
   return (
     <Select
       label="Enabled"

@@ -1,27 +1,17 @@
-import { Anchor, Group, TextInput } from '@mantine/core';
+import { Anchor } from '@mantine/core';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { customersApi, usersApi } from '../api/console-api';
 import type { UserRow } from '../api/types';
 import { useListParams } from '../ui/list-params';
-import { EnabledFilter, PagedTable, StatusAndEnabled, StatusFilter, useListSearch } from '../ui/PagedTable';
+import { filteredListQuery, ListFilters, PagedTable, StatusAndEnabled } from '../ui/PagedTable';
 
 type UserSort = 'name' | 'upn' | 'displayName' | 'customer' | 'status' | 'createdAt';
 
 /** Users of one customer (customerId) or of the caller's whole subtree, searchable, sortable and paged. */
 export function UserTable({ customerId }: { customerId?: number }) {
   const list = useListParams<UserSort>({ sort: 'name' });
-  const [search, setSearch] = useListSearch(list);
-
-  const query = {
-    search: list.get('search'),
-    status: list.get('status'),
-    enabled: list.get('enabled'),
-    sort: list.sort,
-    order: list.order,
-    page: list.page,
-    pageSize: list.pageSize,
-  };
+  const query = filteredListQuery(list);
   const users = useQuery({
     queryKey: customerId ? ['customer', customerId, 'users', query] : ['users', 'list', query],
     queryFn: () => (customerId ? customersApi.users(customerId, query) : usersApi.list(query)),
@@ -30,18 +20,7 @@ export function UserTable({ customerId }: { customerId?: number }) {
 
   return (
     <>
-      <Group mb="sm" align="flex-end">
-        <TextInput
-          label="Search users"
-          placeholder="Name, UPN, display name or email"
-          value={search}
-          onChange={(e) => setSearch(e.currentTarget.value)}
-          w={300}
-          type="search"
-        />
-        <StatusFilter list={list} />
-        <EnabledFilter list={list} />
-      </Group>
+      <ListFilters list={list} searchLabel="Search users" placeholder="Name, UPN, display name or email" searchWidth={300} />
       <PagedTable<UserRow>
         label="Users"
         list={list}
