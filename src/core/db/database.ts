@@ -71,8 +71,21 @@ export async function openDatabase(opts: { url?: string; dataDir?: string; memor
   return openEmbedded(opts);
 }
 
+/**
+ * A pool of connections to the server. A connection the server ends while it sits idle in the pool
+ * (a server restart, `pg_terminate_backend`, an idle timeout) makes the pool emit 'error'; with no
+ * listener that is an uncaught exception and the whole process went down. The pool has already
+ * dropped that connection and opens another on the next use, and a real outage shows in the next
+ * query's error, so the event itself needs no action.
+ */
+export function serverPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on('error', () => {});
+  return pool;
+}
+
 async function openServer(url: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: withDefaultUser(url), max: 10, options: '-c TimeZone=UTC' });
+  const pool = serverPool({ connectionString: withDefaultUser(url), max: 10, options: '-c TimeZone=UTC' });
   try {
     const client = await pool.connect();
     client.release();
@@ -80,7 +93,7 @@ async function openServer(url: string): Promise<Database> {
     await pool.end().catch(() => {});
     throw new DatabaseOpenError(`cannot connect to DATABASE_URL: ${(e as Error).message}`);
   }
-  const canceller = new pg.Pool({ connectionString: withDefaultUser(url), max: 1 });
+  const canceller = serverPool({ connectionString: withDefaultUser(url), max: 1 });
   const db = new Kysely<Tables>({
     dialect: new PostgresDialect({ pool: new DeadlinePool(preparingPool(pool), canceller), cursor: Cursor }),
   });
@@ -172,7 +185,7 @@ class DeadlineClient implements PostgresPoolClient {
  */
 export function openRelaxedPool(database: Database, max: number): { db: DB; close(): Promise<void> } {
   if (database.engine !== 'postgres') return { db: database.db, close: async () => {} };
-  const pool = new pg.Pool({
+  const pool = serverPool({
     connectionString: withDefaultUser(database.url!),
     max,
     options: '-c TimeZone=UTC -c synchronous_commit=off',
