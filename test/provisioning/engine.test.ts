@@ -102,10 +102,12 @@ describe('provisioning lifecycle', () => {
 
   it('answers an update of a provisioned customer and leaves a de-provisioned one not provisioned', async () => {
     const { tenant } = await provisionedTenant();
-    const { requestId } = await inTransaction(t.db, (tx) =>
-      updateCustomer(tx, t.admin, { id: tenant.customer.id }, { contactName: 'New Contact' }),
-    );
-    expect(await statusOf(t.db, 'customers', tenant.customer.id)).toBe('Requested');
+    // Read inside the update's own transaction: once it commits, the running engine may start it at once.
+    const { requestId, written } = await inTransaction(t.db, async (tx) => {
+      const { requestId } = await updateCustomer(tx, t.admin, { id: tenant.customer.id }, { contactName: 'New Contact' });
+      return { requestId, written: await statusOf(tx, 'customers', tenant.customer.id) };
+    });
+    expect(written).toBe('Requested');
     await settle(t.db, [requestId!]);
     expect(await statusOf(t.db, 'customers', tenant.customer.id)).toBe('Provisioned');
   });
