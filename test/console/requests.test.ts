@@ -197,6 +197,21 @@ describe('provisioning requests in the console API', () => {
       const stream = await listen(customerA.cookie!);
       const [backend] = await listeners();
       expect(backend).toBeDefined();
+      // No earlier test's request may still be changing: the catch-up starts after the highest event id
+      // heard, so a change heard after the lost one (a higher id) would make the catch-up skip it.
+      await expect
+        .poll(
+          async () =>
+            (
+              await t.db
+                .selectFrom('provisioning_requests')
+                .select((eb) => eb.fn.countAll<number>().as('n'))
+                .where('status', 'in', ['Requested', 'InProgress'])
+                .executeTakeFirstOrThrow()
+            ).n,
+          { timeout: 60_000 },
+        )
+        .toBe(0);
       // A change whose notification is lost: written to the feed table without a NOTIFY.
       const lost = await t.db
         .insertInto('request_status_events')
