@@ -77,7 +77,8 @@ function packageVersion(): string {
 
 /**
  * The program for one command line: only the group that owns its command is loaded; a bare
- * `tenantry`, `--help` or `--version` gets named stubs; anything else (help, typos) loads all.
+ * `tenantry`, `--help` or `--version` lists every command by its name and description without loading
+ * any group (the command table is tested against what the groups register); anything else (help, typos) loads all.
  */
 export async function buildProgram(argv: string[] | 'all'): Promise<{ program: Command; reported: () => boolean }> {
   let reported = false;
@@ -95,8 +96,8 @@ export async function buildProgram(argv: string[] | 'all'): Promise<{ program: C
   const word = argv === 'all' ? undefined : commandWord(argv);
   const owners = word === undefined ? [] : COMMAND_GROUPS.filter((g) => word in g.commands);
   if (argv !== 'all' && word === undefined) {
-    const stubs = new Map(COMMAND_GROUPS.flatMap((g) => Object.entries(g.commands)));
-    for (const [name, description] of stubs) program.command(name).description(description);
+    const listed = new Map(COMMAND_GROUPS.flatMap((g) => Object.entries(g.commands)));
+    for (const [name, description] of listed) program.command(name).description(description);
   } else {
     for (const group of owners.length ? owners : COMMAND_GROUPS) (await group.load())(program);
   }
