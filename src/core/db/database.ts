@@ -180,8 +180,10 @@ class DeadlineClient implements PostgresPoolClient {
 /**
  * Connections of their own for work that may lose its last commits in a server crash because it
  * repeats them (the provisioning engine): on a server, a pool whose commits do not wait for the WAL
- * flush (`synchronous_commit = off`; a killed client loses nothing). Embedded PGlite dies with its
- * process, so there it is the database itself and every commit is flushed.
+ * flush (`synchronous_commit = off`; a killed client loses nothing) and which prepares the
+ * statements it sends again and again, as the main pool does: the engine's step statements are
+ * long, and parsing and planning them anew was half the server's time per request. Embedded PGlite
+ * dies with its process, so there it is the database itself and every commit is flushed.
  */
 export function openRelaxedPool(database: Database, max: number): { db: DB; close(): Promise<void> } {
   if (database.engine !== 'postgres') return { db: database.db, close: async () => {} };
@@ -190,7 +192,7 @@ export function openRelaxedPool(database: Database, max: number): { db: DB; clos
     max,
     options: '-c TimeZone=UTC -c synchronous_commit=off',
   });
-  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return { db, close: () => db.destroy() };
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/test-db.js';
 import { TEST_ENGINE } from '../../../test/support/engine.js';
+import { openRelaxedPool } from './database.js';
 
 // Prepared statements are a server connection pool's; the embedded database has no pool.
 describe.skipIf(TEST_ENGINE !== 'postgres')('prepared statements on a PostgreSQL server', () => {
@@ -38,6 +39,21 @@ describe.skipIf(TEST_ENGINE !== 'postgres')('prepared statements on a PostgreSQL
       await sql`select label from prepared_probe where id = ${3} and label <> ${'once'}`.execute(conn);
       expect(await preparedOn(conn, `label <> $2`)).toBe(0);
     });
+  });
+
+  it("prepares the provisioning engine's hot statements too, on its own connections that do not wait for the WAL flush", async () => {
+    const relaxed = openRelaxedPool(t.database, 1);
+    try {
+      // One connection: every statement below runs in the same server session.
+      for (let id = 1; id <= 4; id++)
+        await sql`select label from prepared_probe where id = ${id} and label <> ${'relaxed'}`.execute(relaxed.db);
+      expect(await preparedOn(relaxed.db, `label <> $2`)).toBe(1);
+      expect((await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(relaxed.db)).rows[0]!.synchronous_commit).toBe(
+        'off',
+      );
+    } finally {
+      await relaxed.close();
+    }
   });
 
   it('after a schema change fails a prepared statement once, closes that connection and answers the next call', async () => {
