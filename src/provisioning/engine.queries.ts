@@ -71,10 +71,17 @@ export async function stepStates(db: Executor, ids: number[]): Promise<Map<numbe
   if (ids.length === 0) return new Map();
   const { rows } = await sql<StepState & { id: number }>`
     select r.id,
-      (select q.id from provisioning_requests q
-        where q.status in ('Requested', 'InProgress') and q.root_id < r.root_id
-          and (q.entity_key = any(r.dep_keys) or (r.action in ('deprovision', 'delete') and q.dep_keys @> array[r.entity_key]))
-        order by q.id limit 1) as blocker,
+      -- Two lookups, each by its own index (the entity key's, then only for a removal the
+      -- dependency keys'): as one OR the planner walked every running request of an earlier
+      -- tree, dead index entries included, for each claimed request.
+      least(
+        (select q.id from provisioning_requests q
+          where q.status in ('Requested', 'InProgress') and q.entity_key = any(r.dep_keys) and q.root_id < r.root_id
+          order by q.id limit 1),
+        (select q.id from provisioning_requests q
+          where r.action in ('deprovision', 'delete')
+            and q.status in ('Requested', 'InProgress') and q.dep_keys @> array[r.entity_key] and q.root_id < r.root_id
+          order by q.id limit 1)) as blocker,
       (select coalesce(json_agg(json_build_object('id', c.id, 'sequence', c.sequence, 'status', c.status, 'error', c.error,
           'entity', c.entity, 'entityId', c.entity_id, 'action', c.action) order by c.sequence, c.id), '[]'::json)
         from provisioning_requests c where c.parent_id = r.id) as children
