@@ -122,8 +122,12 @@ describe('dependency order', () => {
     );
     await settle(t.db, [second.requestId]);
     const before = await t.db.selectFrom('service_changes').select('action').where('customer_id', '=', tenant.customer.id).execute();
-    const { requestId } = await inTransaction(t.db, (tx) => deprovisionCustomer(tx, t.admin, { id: tenant.customer.id }));
-    expect(await statusOf(t.db, 'user_services', userServiceId)).toBe('Pending');
+    // Read inside the de-provisioning's own transaction: once it commits, the running engine may release its first children at once.
+    const { requestId, held } = await inTransaction(t.db, async (tx) => {
+      const { requestId } = await deprovisionCustomer(tx, t.admin, { id: tenant.customer.id });
+      return { requestId, held: await statusOf(tx, 'user_services', userServiceId) };
+    });
+    expect(held).toBe('Pending');
     const children = await viewChildRequests(t.db, t.admin, requestId!);
     expect(children.map((c) => [c.request.entity, c.request.sequence])).toEqual([
       ['user_service', 1],
