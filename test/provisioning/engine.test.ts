@@ -320,13 +320,14 @@ describe('grouped requests', () => {
   it('runs the children of a batch one after another and completes the batch', async () => {
     const { groupRequests } = await import('../../src/provisioning/requests.js');
     const tenant = await makeTenant(t.db, t.admin, { fullname: `Batch ${++seq}` });
-    const { requestId } = await inTransaction(t.db, (tx) =>
-      groupRequests(tx, t.admin, async () => {
+    // Read inside the batch's own transaction: once it commits, the running engine may release its first child at once.
+    const { requestId, children } = await inTransaction(t.db, async (tx) => {
+      const { requestId } = await groupRequests(tx, t.admin, async () => {
         await updateCustomer(tx, t.admin, { id: tenant.customer.id }, { contactName: 'Batch Contact' });
         await updateUser(tx, t.admin, tenant.customer, { id: tenant.adminUser.id }, { department: 'Batch' });
-      }),
-    );
-    const children = await viewChildRequests(t.db, t.admin, requestId!);
+      });
+      return { requestId, children: await viewChildRequests(tx, t.admin, requestId!) };
+    });
     expect(children.map((c) => c.request.status)).toEqual(['Pending', 'Pending']);
     const rows = await settle(t.db, [requestId!, ...children.map((c) => c.request.id)]);
     expect(rows.map((r) => r.status)).toEqual(['Provisioned', 'Provisioned', 'Provisioned']);
