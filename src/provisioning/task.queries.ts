@@ -1,11 +1,21 @@
+import { sql } from 'kysely';
 import type { Executor } from '../core/db/database.js';
 
 /** Rows the engine reads to build a driver task. Deleted entities are included: delete requests need them. */
 export function customerRow(db: Executor, id: number) {
   return db
-    .selectFrom('customers')
-    .select(['id', 'name', 'fullname', 'primary_domain', 'enabled', 'path', 'status'])
-    .where('id', '=', id)
+    .selectFrom('customers as c')
+    .select(['c.id', 'c.name', 'c.fullname', 'c.primary_domain', 'c.enabled', 'c.status'])
+    .select(
+      // The short codes from the root down to the customer's parent, in path order (drivers nest
+      // OUs by them), read with the row: one round trip less for every request.
+      sql<string[]>`array(
+        select a.name from unnest(string_to_array(trim(both '/' from c.path), '/')::int[]) with ordinality as p(id, n)
+        join customers a on a.id = p.id
+        where p.id <> c.id
+        order by p.n)`.as('ancestry'),
+    )
+    .where('c.id', '=', id)
     .executeTakeFirst();
 }
 

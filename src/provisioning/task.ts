@@ -1,5 +1,4 @@
 import type { Executor } from '../core/db/database.js';
-import { customerAncestry } from '../tenancy/customer.service.js';
 import type { DriverCustomer, DriverService, DriverTask, DriverUser } from './drivers/driver.js';
 import type { DriverName } from './drivers/registry.js';
 import type { EngineRequest } from './engine.queries.js';
@@ -40,7 +39,7 @@ export async function buildWork(db: Executor, r: EngineRequest, attempt: number,
     fullname: customerRecord.fullname,
     primaryDomain: customerRecord.primary_domain,
     enabled: customerRecord.enabled,
-    ancestry: await customerAncestry(db, customerRecord),
+    ancestry: customerRecord.ancestry,
   };
   const base = { requestId: r.id, attempt, entity: r.entity, action: r.action, customer, desired: r.desired };
   switch (r.entity) {

@@ -323,19 +323,6 @@ export async function deleteCustomer(tx: Tx, caller: Caller, ref: CustomerRef): 
   return createRequest(tx, caller, { entity: 'customer', entityId: customer.id, customerId: customer.id, action: 'delete' });
 }
 
-/** Short codes from the root down to the customer's parent: drivers nest OUs by them. */
-export async function customerAncestry(db: Executor, customer: Pick<Customer, 'path' | 'id'>): Promise<string[]> {
-  const ids = customer.path
-    .split('/')
-    .filter(Boolean)
-    .map(Number)
-    .filter((id) => id !== customer.id);
-  if (ids.length === 0) return [];
-  const rows = await db.selectFrom('customers').select(['id', 'name']).where('id', 'in', ids).execute();
-  const byId = new Map(rows.map((r) => [r.id, r.name]));
-  return ids.map((id) => byId.get(id)!).filter(Boolean);
-}
-
 export async function getProvider(db: Executor): Promise<Customer | undefined> {
   const row = await db
     .selectFrom('customers')

@@ -7,7 +7,6 @@ import { deprovisionCustomer } from '../../src/provisioning/customer-lifecycle.j
 import { setServiceDriver } from '../../src/provisioning/driver-config.js';
 import { LdapLayout } from '../../src/provisioning/drivers/ldap.js';
 import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/provisioning/drivers/webhook.js';
-import { customerAncestry } from '../../src/tenancy/customer.service.js';
 import type { ProvisioningEngine } from '../../src/provisioning/engine.js';
 import { describeWithSlapd, startSlapd, type SlapdInstance } from '../ldap/slapd.js';
 import { openTestContext, type TestContext } from '../support/test-db.js';
@@ -90,7 +89,7 @@ describeWithSlapd('LDAP end to end through the engine', () => {
     expect(rows.filter((r) => r.status !== 'Provisioned')).toEqual([]);
 
     const layout = new LdapLayout(baseDN());
-    const where = { name: tenant.customer.name, ancestry: await customerAncestry(t.db, tenant.customer) };
+    const where = { name: tenant.customer.name, ancestry: [t.provider.name] };
     const userDN = layout.userDN(where, tenant.adminUser.name);
     expect(await entry(layout.customerDN(where))).toMatchObject({ ou: tenant.customer.name, description: 'Ldap Corp' });
     expect(await entry(userDN)).toMatchObject({ uid: tenant.adminUser.name, mail: tenant.adminUser.upn });
