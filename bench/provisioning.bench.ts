@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { sql } from 'kysely';
@@ -47,6 +48,31 @@ async function stopWorkers(workers: ChildProcess[]): Promise<void> {
         }),
     ),
   );
+}
+
+/**
+ * Starts measuring how busy the whole machine's CPUs are (Linux /proc/stat); the function it returns
+ * gives the busy share since then, or undefined where /proc/stat does not exist. A drain that keeps
+ * the machine near 100% is CPU-bound: a second worker process can then only take CPU from the first
+ * and from PostgreSQL on the same cores.
+ */
+function machineBusy(): () => number | undefined {
+  const read = () => {
+    try {
+      return fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    } catch {
+      return undefined;
+    }
+  };
+  const start = read();
+  return () => {
+    const end = read();
+    if (!start || !end) return undefined;
+    const spent = end.map((v, i) => v - start[i]!);
+    const total = spent.reduce((a, b) => a + b, 0);
+    // Fields: user nice system idle iowait irq softirq steal …; idle and iowait are not busy.
+    return total > 0 ? 1 - (spent[3]! + spent[4]!) / total : undefined;
+  };
 }
 
 async function newCustomers(database: Database, provider: Customer, count: number): Promise<number[]> {
@@ -135,7 +161,9 @@ export const provisioningBench: Bench = {
       for (let batch = 0; batch < BACKLOG / 100; batch++) ids = await newCustomers(database, provider, 100);
       const workers = await startWorkers(processes, database.url!);
       try {
+        const busy = machineBusy();
         await waitDone(database, ids.at(-1)!);
+        const busyShare = busy();
         const trips = (await Promise.all(workers.map(roundTrips))).reduce((a, b) => a + b, 0);
         const span = await database.db
           .selectFrom('provisioning_requests')
@@ -146,7 +174,7 @@ export const provisioningBench: Bench = {
         const perSecond = (BACKLOG / ms) * 1000;
         rates.push(perSecond);
         console.log(
-          `[postgres] ${processes} worker process(es) × ${CONCURRENCY}: a backlog of ${BACKLOG} requests drained in ${Math.round(ms)} ms = ${rate(BACKLOG, ms)} (first start → last finish), ${ratio(perSecond, baseline)} the baseline${processes > 1 ? `, ${ratio(perSecond, rates[0]!)} one process` : ''}`,
+          `[postgres] ${processes} worker process(es) × ${CONCURRENCY}: a backlog of ${BACKLOG} requests drained in ${Math.round(ms)} ms = ${rate(BACKLOG, ms)} (first start → last finish), ${ratio(perSecond, baseline)} the baseline${processes > 1 ? `, ${ratio(perSecond, rates[0]!)} one process` : ''}${busyShare === undefined ? '' : `; the machine's CPUs were ${Math.round(busyShare * 100)}% busy during the drain`}`,
         );
         console.log(
           `[postgres] ${processes} worker process(es): ${(trips / BACKLOG).toFixed(1)} database round trips per request (${trips} in all, start-up included)`,
