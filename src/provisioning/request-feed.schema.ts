@@ -48,6 +48,8 @@ export interface RequestStatusEventsTable {
   action: RequestAction;
   status: ProvisioningStatus;
   at: Generated<Date>;
+  /** The writing transaction's id (xid8, as text): the feed reads changes by commit, not by event id. */
+  xid: Generated<string>;
 }
 
 export interface RequestFeedTables {
@@ -99,6 +101,46 @@ export const requestStatusEventsMigration: Migration = {
         end if;
         return null;
       end $$;
+    `,
+      )
+      .execute(db);
+  },
+};
+
+/**
+ * The feed reads committed changes instead of being told of each one (see request-feed.ts): every
+ * event records its transaction's id, and the trigger no longer NOTIFYs. PostgreSQL serialises the
+ * commit of every notifying transaction in the whole cluster on one lock and wakes every listener
+ * for every notification; with two status changes per request, that cost the engine about a fifth
+ * of its drain rate with two worker processes.
+ */
+export const requestStatusEventsByCommitMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await sql
+      .raw(
+        `
+      alter table request_status_events add column xid xid8 not null default pg_current_xact_id();
+      create index request_status_events_xid on request_status_events (xid);
+
+      drop trigger provisioning_requests_status_notify on provisioning_requests;
+      drop function tenantry_request_status_notify();
+      create function tenantry_request_status_event() returns trigger language plpgsql as $$
+      declare
+        event_id bigint;
+        event_at timestamptz := clock_timestamp();
+      begin
+        if tg_op = 'INSERT' or old.status is distinct from new.status then
+          insert into request_status_events (request_id, root_id, parent_id, customer_id, entity, entity_id, action, status, at)
+            values (new.id, coalesce(new.root_id, new.id), new.parent_id, new.customer_id, new.entity, new.entity_id, new.action, new.status, event_at)
+            returning id into event_id;
+          if event_id % 1000 = 0 then
+            delete from request_status_events where at < event_at - interval '${REQUEST_EVENTS_KEPT}';
+          end if;
+        end if;
+        return null;
+      end $$;
+      create trigger provisioning_requests_status_event after insert or update of status on provisioning_requests
+        for each row execute function tenantry_request_status_event();
     `,
       )
       .execute(db);

@@ -1,11 +1,10 @@
 import type { Database, Executor } from '../core/db/database.js';
 import type { ProvisioningStatus } from '../core/statuses.js';
 import { pathInScope, type Caller } from '../tenancy/caller.js';
-import { REQUEST_FEED_CHANNEL } from './request-feed.schema.js';
-import { selectChangesAfter, selectLastEventId } from './request-feed.queries.js';
+import { selectChangesAfter, selectChangesCommittedSince, selectCurrentSnapshot, type ChangeRow } from './request-feed.queries.js';
 import type { RequestAction, RequestEntity } from './schema.js';
 
-/** One status change of a provisioning request, as the trigger announces it. */
+/** One status change of a provisioning request, as the trigger records it. */
 export interface RequestStatusChange {
   /** Grows with every change (request_status_events): what a reconnecting console names in Last-Event-ID. */
   eventId: number;
@@ -21,12 +20,11 @@ export interface RequestStatusChange {
 }
 
 type Listener = (change: RequestStatusChange) => void;
-type Announced = RequestStatusChange & { path: string | null };
+/** A change with its customer's path, to tell which subscribers may see it. */
+type ScopedChange = RequestStatusChange & { path: string };
 
 /** At most this many missed changes are replayed to one console; more and it is told to reload instead. */
 export const REPLAY_LIMIT = 1000;
-/** At most this many changes missed while the listening connection was down are fetched again. */
-const CATCH_UP_LIMIT = 10_000;
 
 /**
  * The caller's status changes after `afterEventId`, oldest first (at most `limit`): what a console
@@ -42,109 +40,117 @@ export async function requestChangesSince(
   return rows.map((r) => withoutPath(toChange(r)));
 }
 
+/** How often a process with open streams reads the status changes committed since its last read. */
+export const FEED_READ_MS = 250;
+
 /**
- * The process's one listener on request status changes (LISTEN on PostgreSQL; PGlite delivers the
- * same NOTIFY in process), fanned out to subscribers, each seeing only its caller's subtree.
- * However many consoles watch, the database holds one listening connection and is never polled.
- * When that connection drops and is opened again, the changes announced meanwhile are read back
- * from request_status_events, so no subscriber misses one.
+ * The process's one reader of request status changes, fanned out to subscribers, each seeing only
+ * its caller's subtree. While any stream is open it reads what committed since its last read, once
+ * every FEED_READ_MS however many consoles watch; with none open it reads nothing. Each read starts
+ * from the previous read's snapshot, so a change is delivered once, even one that committed after
+ * a change with a higher event id, and a read that fails (the database unreachable) is simply
+ * made again from the same snapshot. A subscriber gets exactly the changes its own snapshot, taken
+ * when it subscribes, did not see.
  */
 export class RequestFeed {
-  private readonly subscribers = new Set<{ caller: Caller; listener: Listener }>();
-  private unlisten: Promise<() => Promise<void>> | undefined;
-  /** The highest event id heard: where a catch-up after a reconnect starts. */
-  private lastEventId = 0;
-  /** Notifications that arrive while a catch-up reads the table wait here (then each is delivered once). */
-  private held: Announced[] | undefined;
+  private readonly subscribers = new Set<Subscriber>();
+  /** Resolves once reading has started; unset while nobody subscribes. */
+  private started: Promise<void> | undefined;
+  /** The snapshot of the last read: the next read delivers what committed after it. */
+  private since = '';
 
   constructor(private readonly database: Database) {}
 
-  /** Starts delivering the caller's changes to `listener`; resolves to the function that stops it. */
+  /** Starts delivering the caller's changes committed from now on to `listener`; resolves to the function that stops it. */
   async subscribe(caller: Caller, listener: Listener): Promise<() => void> {
-    const entry = { caller, listener };
-    this.subscribers.add(entry);
+    const subscriber: Subscriber = { caller, listener, waiting: [] };
+    this.subscribers.add(subscriber);
     try {
-      await (this.unlisten ??= this.listen());
+      await (this.started ??= this.start()).catch((e: unknown) => {
+        this.started = undefined;
+        throw e;
+      });
+      // Taken after reading started, so every change this snapshot did not see is in a read to come
+      // or in one that has just been offered (and waits in `waiting` until now).
+      subscriber.saw = snapshotSaw(await selectCurrentSnapshot(this.database.db));
     } catch (e) {
-      this.subscribers.delete(entry);
-      this.unlisten = undefined;
+      this.subscribers.delete(subscriber);
       throw e;
     }
+    for (const change of subscriber.waiting.splice(0)) offer(subscriber, change);
     return () => {
-      this.subscribers.delete(entry);
+      this.subscribers.delete(subscriber);
     };
   }
 
-  get size(): number {
-    return this.subscribers.size;
+  private async start(): Promise<void> {
+    this.since = await selectCurrentSnapshot(this.database.db);
+    this.readLater();
   }
 
-  async close(): Promise<void> {
-    this.subscribers.clear();
-    const pending = this.unlisten;
-    this.unlisten = undefined;
-    if (pending) await (await pending)();
+  private readLater(): void {
+    setTimeout(() => void this.read(), FEED_READ_MS).unref();
   }
 
-  private async listen(): Promise<() => Promise<void>> {
-    const unlisten = await this.database.raw.listen(
-      REQUEST_FEED_CHANNEL,
-      (payload) => this.receive(payload),
-      () => void this.catchUp(),
-    );
-    this.lastEventId = Math.max(this.lastEventId, await selectLastEventId(this.database.db));
-    return unlisten;
-  }
-
-  private receive(payload: string): void {
-    let announced: Announced;
-    try {
-      announced = JSON.parse(payload) as Announced;
-    } catch {
+  private async read(): Promise<void> {
+    // The last stream closed: stop reading; the next subscriber starts from its own moment.
+    if (this.subscribers.size === 0) {
+      this.started = undefined;
       return;
     }
-    if (this.held) this.held.push(announced);
-    else this.deliver(announced);
-  }
-
-  /** After a reconnect: what was committed while nobody listened, then what arrived meanwhile, each once. */
-  private async catchUp(): Promise<void> {
-    if (this.held) return;
-    this.held = [];
-    const delivered = new Set<number>();
     try {
-      const missed = await selectChangesAfter(this.database.db, this.lastEventId, CATCH_UP_LIMIT).execute();
-      for (const row of missed) {
-        delivered.add(Number(row.id));
-        this.deliver(toChange(row));
+      const { snapshot, rows } = await selectChangesCommittedSince(this.database.db, this.since);
+      this.since = snapshot;
+      for (const row of rows) {
+        const change = { ...toChange(row), xid: BigInt(row.xid) };
+        for (const subscriber of this.subscribers) offer(subscriber, change);
       }
     } catch {
-      // The database is unreachable again: the next reconnect catches up from the same point.
-    } finally {
-      const held = this.held;
-      this.held = undefined;
-      for (const announced of held) if (!delivered.has(announced.eventId)) this.deliver(announced);
+      // The database is unreachable: the next read starts from the same snapshot and misses nothing.
     }
-  }
-
-  private deliver(announced: Announced): void {
-    const { path, ...change } = announced;
-    this.lastEventId = Math.max(this.lastEventId, change.eventId ?? 0);
-    if (path === null) return;
-    for (const s of this.subscribers) {
-      if (!pathInScope(s.caller, path)) continue;
-      try {
-        s.listener(change);
-      } catch {
-        // One broken subscriber (a closed stream) must not starve the others.
-      }
-    }
+    this.readLater();
   }
 }
 
-type EventRow = Awaited<ReturnType<ReturnType<typeof selectChangesAfter>['execute']>>[number];
+type CommittedChange = ScopedChange & { xid: bigint };
 
-function toChange(r: EventRow): Announced {
+interface Subscriber {
+  caller: Caller;
+  listener: Listener;
+  /** Whether a transaction had committed when the subscriber's snapshot was taken; unset until it is. */
+  saw?: (xid: bigint) => boolean;
+  /** Changes read before that snapshot was known. */
+  waiting: CommittedChange[];
+}
+
+function offer(subscriber: Subscriber, committed: CommittedChange): void {
+  if (!subscriber.saw) {
+    subscriber.waiting.push(committed);
+    return;
+  }
+  const { path, xid, ...change } = committed;
+  if (subscriber.saw(xid) || !pathInScope(subscriber.caller, path)) return;
+  try {
+    subscriber.listener(change);
+  } catch {
+    // One broken subscriber (a closed stream) must not starve the others.
+  }
+}
+
+/**
+ * A snapshot's view of transactions, from its text form `xmin:xmax:running,…`: one below xmin has
+ * ended, one at or above xmax had not started, one between ended unless it is listed as running.
+ * (Aborted transactions write no visible change, so "ended" is "committed" for the rows read.)
+ */
+function snapshotSaw(snapshot: string): (xid: bigint) => boolean {
+  const [xmin, xmax, running] = snapshot.split(':');
+  const low = BigInt(xmin!);
+  const high = BigInt(xmax!);
+  const inProgress = new Set((running ?? '').split(',').filter(Boolean).map(BigInt));
+  return (xid) => xid < low || (xid < high && !inProgress.has(xid));
+}
+
+function toChange(r: ChangeRow): ScopedChange {
   return {
     eventId: Number(r.id),
     id: r.request_id,
@@ -160,7 +166,7 @@ function toChange(r: EventRow): Announced {
   };
 }
 
-function withoutPath({ path: _path, ...change }: Announced): RequestStatusChange {
+function withoutPath({ path: _path, ...change }: ScopedChange): RequestStatusChange {
   return change;
 }
 

@@ -211,7 +211,7 @@ export function consoleRequestRoutes(app: FastifyInstance, ctx: AppContext): voi
     req.raw.on('close', close);
     try {
       unsubscribe = await feed.subscribe(auth.caller, deliver);
-      // Said once listening: a change made after this comment reaches the stream.
+      // Said once subscribed: a change committed after this comment reaches the stream.
       if (!raw.writableEnded) raw.write(': connected\n\n');
       if (resumeAfter !== undefined) {
         const missed = await requestChangesSince(ctx.db, auth.caller, resumeAfter, REPLAY_LIMIT + 1);
@@ -224,7 +224,7 @@ export function consoleRequestRoutes(app: FastifyInstance, ctx: AppContext): voi
         for (const change of waiting) if (!sent.has(change.eventId)) send(change);
       }
     } catch (e) {
-      req.log.error({ err: e }, 'request status stream could not listen');
+      req.log.error({ err: e }, 'request status stream could not start');
       close();
     }
     if (raw.writableEnded) unsubscribe?.();

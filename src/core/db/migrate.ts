@@ -14,7 +14,11 @@ import { queueSchemaMigration } from '../queue.js';
 import { provisioningQueueMigration } from '../../provisioning/request-queue.js';
 import { reportsMigration } from '../../reports/schema.js';
 import { consoleSessionsEndedMigration, consoleSessionsMigration } from '../../tenancy/sessions/schema.js';
-import { requestFeedMigration, requestStatusEventsMigration } from '../../provisioning/request-feed.schema.js';
+import {
+  requestFeedMigration,
+  requestStatusEventsByCommitMigration,
+  requestStatusEventsMigration,
+} from '../../provisioning/request-feed.schema.js';
 import { installStateMigration } from '../install/schema.js';
 import { signInThrottleMigration } from '../../tenancy/sign-in/schema.js';
 import { mailOutboxMigration } from '../../mail/schema.js';
@@ -50,6 +54,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0023_console_sessions_ended': consoleSessionsEndedMigration,
   '0024_request_status_events': requestStatusEventsMigration,
   '0025_provisioning_wake': provisioningWakeMigration,
+  '0026_request_status_events_by_commit': requestStatusEventsByCommitMigration,
 };
 
 class StaticProvider implements MigrationProvider {
