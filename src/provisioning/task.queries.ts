@@ -1,8 +1,13 @@
 import { sql } from 'kysely';
 import type { Executor } from '../core/db/database.js';
+import type { DriverName } from './drivers/registry.js';
 
-/** Rows the engine reads to build a driver task. Deleted entities are included: delete requests need them. */
-export function customerRow(db: Executor, id: number) {
+/**
+ * Rows the engine reads to build a driver task. Deleted entities are included: delete requests need them.
+ * A customer's or user's task goes to every driver configuration of the catalog (they exist in each
+ * target system); with `withCatalogTargets` those come in the same statement, enabled services in id order.
+ */
+export function customerRow(db: Executor, id: number, withCatalogTargets: boolean) {
   return db
     .selectFrom('customers as c')
     .select(['c.id', 'c.name', 'c.fullname', 'c.primary_domain', 'c.enabled', 'c.status'])
@@ -15,9 +20,22 @@ export function customerRow(db: Executor, id: number) {
         where p.id <> c.id
         order by p.n)`.as('ancestry'),
     )
+    .select((withCatalogTargets ? everyCatalogTarget : noCatalogTarget).as('catalogTargets'))
     .where('c.id', '=', id)
     .executeTakeFirst();
 }
+
+/** A driver and its stored (still sealed) configuration, as a catalog service names them. */
+export interface CatalogTarget {
+  driver: DriverName;
+  config: Record<string, unknown>;
+}
+
+/** Every enabled service's driver and configuration, in the catalog's order. */
+const everyCatalogTarget = sql<CatalogTarget[]>`(
+  select coalesce(json_agg(json_build_object('driver', s.driver, 'config', s.driver_config) order by s.id), '[]')
+  from services s where s.enabled)`;
+const noCatalogTarget = sql<CatalogTarget[]>`'[]'::json`;
 
 export function userRow(db: Executor, id: number) {
   return db
@@ -103,9 +121,4 @@ export async function memberNames(db: Executor, customerServiceId: number): Prom
     .orderBy('users.name')
     .execute();
   return rows.map((r) => r.name);
-}
-
-/** Every distinct driver configuration in the catalog: customers and users exist in each target system. */
-export function catalogTargets(db: Executor) {
-  return db.selectFrom('services').select(['driver', 'driver_config']).where('enabled', '=', true).orderBy('id').execute();
 }

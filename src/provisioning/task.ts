@@ -1,23 +1,19 @@
 import type { Executor } from '../core/db/database.js';
 import type { DriverCustomer, DriverService, DriverTask, DriverUser } from './drivers/driver.js';
-import type { DriverName } from './drivers/registry.js';
 import type { EngineRequest } from './engine.queries.js';
 import type { RequestSecrets } from './requests.js';
 import {
-  catalogTargets,
   customerRow,
   customerServiceRow,
   memberNames,
   serviceInstanceRow,
   userRow,
   userServiceRow,
+  type CatalogTarget,
 } from './task.queries.js';
 
 /** A driver with its stored (still sealed) config. */
-export interface DriverTarget {
-  driver: DriverName;
-  config: Record<string, unknown>;
-}
+export type DriverTarget = CatalogTarget;
 
 /** What the engine runs for a request's own work: the task, and the drivers it goes to (none = nothing to do, with a reason). */
 export interface Work {
@@ -32,7 +28,8 @@ export class WorkBuildError extends Error {
 
 /** Reads the current state of the request's entity: a re-run always pushes what the database holds now. */
 export async function buildWork(db: Executor, r: EngineRequest, attempt: number, secrets: RequestSecrets): Promise<Work> {
-  const customerRecord = must(await customerRow(db, r.customer_id), `customer ${r.customer_id}`);
+  const toEveryTarget = r.entity === 'customer' || r.entity === 'user';
+  const customerRecord = must(await customerRow(db, r.customer_id, toEveryTarget), `customer ${r.customer_id}`);
   const customer: DriverCustomer = {
     id: customerRecord.id,
     name: customerRecord.name,
@@ -45,11 +42,11 @@ export async function buildWork(db: Executor, r: EngineRequest, attempt: number,
   switch (r.entity) {
     case 'customer': {
       const task: DriverTask = base;
-      return { task, targets: await everyTarget(db), skip: skipUpdate(r, customerRecord.status) };
+      return { task, targets: distinct(customerRecord.catalogTargets), skip: skipUpdate(r, customerRecord.status) };
     }
     case 'user': {
       const user = await driverUser(db, r.entity_id, secrets);
-      return { task: { ...base, user: user.value }, targets: await everyTarget(db), skip: skipUpdate(r, user.status) };
+      return { task: { ...base, user: user.value }, targets: distinct(customerRecord.catalogTargets), skip: skipUpdate(r, user.status) };
     }
     case 'customer_service': {
       const cs = must(await customerServiceRow(db, r.entity_id), `customer service ${r.entity_id}`);
@@ -122,20 +119,19 @@ function skipUpdate(r: EngineRequest, status: string): string | undefined {
     : undefined;
 }
 
-async function everyTarget(db: Executor): Promise<DriverTarget[]> {
+/** Each driver configuration once, in the catalog's order (several services share one). */
+function distinct(catalogTargets: CatalogTarget[]): DriverTarget[] {
   const seen = new Set<string>();
-  const targets: DriverTarget[] = [];
-  for (const row of await catalogTargets(db)) {
-    const key = targetKey(row);
-    if (seen.has(key)) continue;
+  return catalogTargets.filter((target) => {
+    const key = targetKey(target);
+    if (seen.has(key)) return false;
     seen.add(key);
-    targets.push({ driver: row.driver, config: row.driver_config });
-  }
-  return targets;
+    return true;
+  });
 }
 
-export function targetKey(target: { driver: string; config?: unknown; driver_config?: unknown }): string {
-  return `${target.driver}:${JSON.stringify(target.config ?? target.driver_config)}`;
+export function targetKey(target: DriverTarget): string {
+  return `${target.driver}:${JSON.stringify(target.config)}`;
 }
 
 function must<T>(row: T | undefined, what: string): T {

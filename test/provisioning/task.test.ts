@@ -39,4 +39,41 @@ describe('the task a driver is given', () => {
     const work = await buildWork(t.db, request, 1, {});
     expect(work.task.customer).toMatchObject({ id: t.provider.id, name: t.provider.name, ancestry: [] });
   });
+
+  it("sends a customer's and a user's task to each enabled driver configuration once, in catalog order", async () => {
+    const request = await customerRequest(tree.customerA.customer.id);
+    const before = (await buildWork(t.db, request, 1, {})).targets;
+    const webhook = { url: 'http://hooks.test/provision' };
+    const added = await t.db
+      .insertInto('services')
+      .values([
+        { code: 'TGT1', fullname: 'Target one', driver: 'webhook', driver_config: JSON.stringify(webhook) },
+        { code: 'TGT2', fullname: 'Target two (same configuration)', driver: 'webhook', driver_config: JSON.stringify(webhook) },
+        {
+          code: 'TGT3',
+          fullname: 'Target three (disabled)',
+          driver: 'webhook',
+          driver_config: JSON.stringify({ url: 'http://off.test' }),
+          enabled: false,
+        },
+      ])
+      .returning('id')
+      .execute();
+    try {
+      const expected = [...before, { driver: 'webhook', config: webhook }];
+      expect((await buildWork(t.db, request, 1, {})).targets).toEqual(expected);
+      const userRequest = { ...request, entity: 'user' as const, entity_id: tree.customerA.adminUser.id };
+      expect((await buildWork(t.db, userRequest, 1, {})).targets).toEqual(expected);
+      expect(before.some((target) => target.driver === 'webhook')).toBe(false);
+    } finally {
+      await t.db
+        .deleteFrom('services')
+        .where(
+          'id',
+          'in',
+          added.map((r) => r.id),
+        )
+        .execute();
+    }
+  });
 });
