@@ -44,7 +44,8 @@ import {
 import { RequestLog } from './request-log.js';
 import { isBatch, openSecrets, useRequestSecretBox } from './requests.js';
 import { WAKE_CHANNEL } from './schema.js';
-import { buildWork, targetKey, WorkBuildError, type DriverTarget } from './task.js';
+import { buildWork, targetKey, WorkBuildError } from './task.js';
+import type { DriverTarget } from './task.queries.js';
 import { expireApprovals } from '../approvals/expire-approvals.js';
 
 export interface EngineOptions {

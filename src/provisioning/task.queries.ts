@@ -25,17 +25,17 @@ export function customerRow(db: Executor, id: number, withCatalogTargets: boolea
     .executeTakeFirst();
 }
 
-/** A driver and its stored (still sealed) configuration, as a catalog service names them. */
-export interface CatalogTarget {
+/** A driver with its stored (still sealed) configuration, as a catalog service names them. */
+export interface DriverTarget {
   driver: DriverName;
   config: Record<string, unknown>;
 }
 
 /** Every enabled service's driver and configuration, in the catalog's order. */
-const everyCatalogTarget = sql<CatalogTarget[]>`(
+const everyCatalogTarget = sql<DriverTarget[]>`(
   select coalesce(json_agg(json_build_object('driver', s.driver, 'config', s.driver_config) order by s.id), '[]')
   from services s where s.enabled)`;
-const noCatalogTarget = sql<CatalogTarget[]>`'[]'::json`;
+const noCatalogTarget = sql<DriverTarget[]>`'[]'::json`;
 
 export function userRow(db: Executor, id: number) {
   return db

@@ -9,11 +9,8 @@ import {
   serviceInstanceRow,
   userRow,
   userServiceRow,
-  type CatalogTarget,
+  type DriverTarget,
 } from './task.queries.js';
-
-/** A driver with its stored (still sealed) config. */
-export type DriverTarget = CatalogTarget;
 
 /** What the engine runs for a request's own work: the task, and the drivers it goes to (none = nothing to do, with a reason). */
 export interface Work {
@@ -120,7 +117,7 @@ function skipUpdate(r: EngineRequest, status: string): string | undefined {
 }
 
 /** Each driver configuration once, in the catalog's order (several services share one). */
-function distinct(catalogTargets: CatalogTarget[]): DriverTarget[] {
+function distinct(catalogTargets: DriverTarget[]): DriverTarget[] {
   const seen = new Set<string>();
   return catalogTargets.filter((target) => {
     const key = targetKey(target);
