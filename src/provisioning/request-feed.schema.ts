@@ -2,8 +2,8 @@ import { sql, type Generated, type Kysely, type Migration } from 'kysely';
 import type { ProvisioningStatus } from '../core/statuses.js';
 import type { RequestAction, RequestEntity } from './schema.js';
 
-/** The channel that carries every request status change (see request-feed.ts). */
-export const REQUEST_FEED_CHANNEL = 'tenantry_request_status';
+/** The channel migrations 0019 and 0024 notified on each status change; 0026 stopped notifying. */
+const REQUEST_FEED_CHANNEL = 'tenantry_request_status';
 
 /**
  * A trigger announces each status change of a provisioning request after its commit, whichever
