@@ -264,68 +264,76 @@ export interface BillingDetail {
   /** Rows in ledger order (serviceChangeID), read in chunks: never the whole period in memory. */
   rows: AsyncIterable<DetailItem>;
   /**
-   * The same rows, each already the seed's JSON object (dates as ISO strings, decimals as numbers,
-   * fields in DETAIL_FIELDS order), serialised by the database: the detail endpoint's JSON answer
-   * streams at close to the speed the database can produce rows, instead of building and
-   * stringifying 53 JavaScript values a row.
+   * The same rows a chunk at a time, each row already the seed's JSON object (dates as ISO strings,
+   * decimals as numbers, fields in DETAIL_FIELDS order), serialised by the database and joined by
+   * commas as UTF-8: the detail endpoint's JSON answer streams at close to the speed the database
+   * can produce rows, instead of building and stringifying 53 JavaScript values a row.
    */
-  jsonRows: AsyncIterable<string>;
+  jsonChunks: AsyncIterable<Buffer>;
 }
 
-/** Rows per chunk of a streamed detail. */
-const DETAIL_CHUNK = 5000;
+/**
+ * How a detail is read: `chunkSize` rows a statement, `countChunk` rows counted a statement
+ * before the rows stream.
+ */
+export interface DetailReading {
+  chunkSize: number;
+  countChunk: number;
+}
+
+/**
+ * The embedded database runs each statement on this thread: 250-row chunks (about 10 ms each) and
+ * 10,000-row counts, the event loop turning between them, so that a CortexAPI GET waits for one
+ * short statement, not a run of them. A server reads 1,000 rows a statement. Larger chunks cost
+ * memory: a 5,000-row chunk's 6.5 MB of row strings outlived the young generation, and the
+ * server's RSS grew by 230–250 MB over a 415k-row stream (docs/decisions.md, issue 15).
+ */
+export function detailReadingFor(engine: 'pglite' | 'postgres'): DetailReading {
+  return engine === 'pglite' ? { chunkSize: 250, countChunk: 10_000 } : { chunkSize: 1000, countChunk: 50_000 };
+}
 
 /**
  * The detail of a period (GET /api/billing/{enddate}/detail). Validation happens before this
  * returns; the rows are read when iterated, a chunk at a time by their key (serviceChangeID, then
- * billItemID), each chunk its own short statement — so on the embedded database, whose one session
- * a cursor would hold for the whole download, other requests run between chunks.
+ * billItemID), each chunk its own short statement with a turn of the event loop between chunks —
+ * so on the embedded database, whose one session a cursor would hold for the whole download,
+ * other requests run between chunks.
  */
-export async function billingDetail(db: Executor, caller: Caller, q: DetailQuery, chunkSize = DETAIL_CHUNK): Promise<BillingDetail> {
+export async function billingDetail(db: Executor, caller: Caller, q: DetailQuery, reading: DetailReading): Promise<BillingDetail> {
   const period = await getPeriodByEndDate(db, q.endDate);
   if (q.customerId !== undefined) await assertCustomerInScope(db, caller, q.customerId);
   const header = periodHeader(period);
   const like = (s: string) => `%${escapeLike(s.trim().toLowerCase())}%`;
-  const filters = sql`where i.bill_period_id = ${period.id} and ${customerInScopeSql(caller)}
-      ${q.customerId !== undefined ? sql`and i.customer_id = ${q.customerId}` : sql``}
-      ${q.billable ? sql`and i.is_billable` : sql``}
-      ${q.serviceSearch ? sql`and (lower(s.code) like ${like(q.serviceSearch)} or lower(s.fullname) like ${like(q.serviceSearch)})` : sql``}
-      ${q.userSearch ? sql`and (lower(u.name) like ${like(q.userSearch)} or lower(u.upn) like ${like(q.userSearch)} or lower(coalesce(u.display_name, '')) like ${like(q.userSearch)})` : sql``}`;
-  // Counted before streaming: a window count would make the database materialise every row first.
-  const resultCount = Number(
-    (
-      await sql<{
-        n: number;
-      }>`select count(*)::int as n from bill_items i join customers c on c.id = i.customer_id left join users u on u.id = i.user_id left join services s on s.id = i.service_id ${filters}`.execute(
-        db,
-      )
-    ).rows[0]?.n ?? 0,
-  );
-  const select = (wire: boolean, after: RowKey | undefined, limit: RawBuilder<unknown>) => sql<DetailItem & RowKey>`
-    select ${detailColumns(period, header, resultCount, wire)}, i.service_change_id as "keyChange", i.id as "keyItem"
-    from bill_items i
+  const from = sql`from bill_items i
     join customers c on c.id = i.customer_id
     join customers b on b.id = i.bill_customer_id
     left join users u on u.id = i.user_id
     left join services s on s.id = i.service_id
-    ${filters}
-    ${after ? sql`and (i.service_change_id, i.id) > (${after.keyChange}, ${after.keyItem})` : sql``}
-    -- Ledger order: chronological and fixed by the ledger alone (billItemIDs follow whatever order a
-    -- run's plan inserted in); one item per opening ledger row, and an index walk, no sort.
-    order by i.service_change_id, i.id
-    ${limit}`;
+    where i.bill_period_id = ${period.id} and ${customerInScopeSql(caller)}
+      ${q.customerId !== undefined ? sql`and i.customer_id = ${q.customerId}` : sql``}
+      ${q.billable ? sql`and i.is_billable` : sql``}
+      ${q.serviceSearch ? sql`and (lower(s.code) like ${like(q.serviceSearch)} or lower(s.fullname) like ${like(q.serviceSearch)})` : sql``}
+      ${q.userSearch ? sql`and (lower(u.name) like ${like(q.userSearch)} or lower(u.upn) like ${like(q.userSearch)} or lower(coalesce(u.display_name, '')) like ${like(q.userSearch)})` : sql``}`;
+  // Ledger order: chronological and fixed by the ledger alone (billItemIDs follow whatever order a
+  // run's plan inserted in); one item per opening ledger row, and an index walk, no sort.
+  const inKeyOrderAfter = (key: RowKey | undefined) =>
+    sql`${key ? sql`and (i.service_change_id, i.id) > (${key.keyChange}, ${key.keyItem})` : sql``} order by i.service_change_id, i.id`;
+  const resultCount = await countInChunks(db, from, inKeyOrderAfter, reading.countChunk);
+  const select = (wire: boolean, after: RowKey | undefined, limit: RawBuilder<unknown>) => sql<DetailItem & RowKey>`
+    select ${detailColumns(period, header, resultCount, wire)}, i.service_change_id as "keyChange", i.id as "keyItem"
+    ${from} ${inKeyOrderAfter(after)} ${limit}`;
   const chunks = async function* (wire: boolean): AsyncGenerator<(DetailItem & RowKey)[]> {
     if (q.page) {
       yield (await select(wire, undefined, sql`limit ${q.page.limit} offset ${q.page.offset}`).execute(db)).rows;
       return;
     }
-    let after: RowKey | undefined;
-    for (;;) {
-      const { rows } = await select(wire, after, sql`limit ${chunkSize}`).execute(db);
+    for (let after: RowKey | undefined; ;) {
+      const { rows } = await select(wire, after, sql`limit ${reading.chunkSize}`).execute(db);
       if (rows.length) yield rows;
-      if (rows.length < chunkSize) return;
+      if (rows.length < reading.chunkSize) return;
       const last = rows.at(-1)!;
       after = { keyChange: last.keyChange, keyItem: last.keyItem };
+      await turnOfTheEventLoop();
     }
   };
   return {
@@ -339,14 +347,54 @@ export async function billingDetail(db: Executor, caller: Caller, q: DetailQuery
         }
       },
     },
-    jsonRows: {
+    jsonChunks: {
       async *[Symbol.asyncIterator]() {
-        for await (const chunk of chunks(true)) {
-          for (const row of chunk) yield (row as unknown as { json: string }).json;
-        }
+        for await (const chunk of chunks(true)) yield utf8Joined(chunk.map((row) => (row as unknown as { json: string }).json));
       },
     },
   };
+}
+
+/**
+ * Rows counted `chunk` at a time, each statement short: while there is a row `chunk` rows on,
+ * its key is where the next statement starts; what is left after the last is counted.
+ */
+async function countInChunks(
+  db: Executor,
+  from: RawBuilder<unknown>,
+  inKeyOrderAfter: (key: RowKey | undefined) => RawBuilder<unknown>,
+  chunk: number,
+): Promise<number> {
+  let counted = 0;
+  let key: RowKey | undefined;
+  for (; ; counted += chunk) {
+    const { rows } = await sql<RowKey>`select i.service_change_id as "keyChange", i.id as "keyItem"
+      ${from} ${inKeyOrderAfter(key)} offset ${chunk - 1} limit 1`.execute(db);
+    await turnOfTheEventLoop();
+    if (!rows[0]) break;
+    key = rows[0];
+  }
+  const rest = await sql<{ n: number }>`select count(*)::int as n from (select 1 ${from} ${inKeyOrderAfter(key)}) r`.execute(db);
+  return counted + Number(rest.rows[0]?.n ?? 0);
+}
+
+const turnOfTheEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Row texts joined by commas into one UTF-8 buffer: the strings die in the turn their chunk
+ * arrives, and the chunk waits to be written outside the JS heap. (`join` would make one string
+ * of the whole chunk, too big for the young generation.)
+ */
+function utf8Joined(texts: string[]): Buffer {
+  let size = Math.max(0, texts.length - 1);
+  for (const text of texts) size += Buffer.byteLength(text);
+  const joined = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  texts.forEach((text, i) => {
+    if (i > 0) at = joined.writeUInt8(0x2c, at);
+    at += joined.write(text, at);
+  });
+  return joined;
 }
 
 /** Where a chunk of the detail ends: the next one starts after it. */

@@ -10,7 +10,7 @@ import { buildServer } from '../../src/api/server.js';
 import { setRoles, updateUser } from '../../src/tenancy/user.service.js';
 import { getService } from '../../src/catalog/catalog.service.js';
 import { runBilling } from '../../src/billing/run/run-billing.js';
-import { billingDetail } from '../../src/billing/summary.js';
+import { billingDetail, type DetailItem } from '../../src/billing/summary.js';
 import { detailToWire } from '../../src/api/rest/detail-formats.js';
 import { createApiToken, listApiTokens, deleteApiToken, tokenSigningKey } from '../../src/tenancy/api-tokens/api-token.service.js';
 import { callerForUser } from '../../src/tenancy/auth.service.js';
@@ -209,18 +209,30 @@ describe('GET /api/billing/{enddate}', () => {
 
 describe('GET /api/billing/{enddate}/detail', () => {
   it('serialises each row in the database exactly as the typed row would be on the wire, chunk for chunk', async () => {
-    const detail = await billingDetail(t.db, t.admin, { endDate: '2024-06-30' }, 1);
+    const detail = await billingDetail(t.db, t.admin, { endDate: '2024-06-30' }, { chunkSize: 1, countChunk: 1 });
     const typed: string[] = [];
     for await (const row of detail.rows) typed.push(JSON.stringify(detailToWire(row)));
     const json: string[] = [];
-    for await (const row of detail.jsonRows) json.push(row);
+    for await (const chunk of detail.jsonChunks) json.push(chunk.toString('utf8'));
     expect(typed).toHaveLength(2);
     expect(json).toEqual(typed);
     expect(JSON.parse(json[0]!).address2).toBe('Flat "B" – Ünit\n2\\');
   });
 
+  it('counts the rows in chunks of any size to the same total the rows stream', async () => {
+    const totals: number[] = [];
+    for (const countChunk of [1, 2, 3, 50_000]) {
+      const detail = await billingDetail(t.db, t.admin, { endDate: '2024-06-30' }, { chunkSize: 1, countChunk });
+      const streamed: DetailItem[] = [];
+      for await (const row of detail.rows) streamed.push(row);
+      expect(streamed.every((row) => row.resultCount === detail.total)).toBe(true);
+      totals.push(detail.total, streamed.length);
+    }
+    expect(totals).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
+  });
+
   it('lets other requests run while a download waits between chunks (the embedded database has one session)', async () => {
-    const detail = await billingDetail(t.db, t.admin, { endDate: '2024-06-30' }, 1);
+    const detail = await billingDetail(t.db, t.admin, { endDate: '2024-06-30' }, { chunkSize: 1, countChunk: 1 });
     const rows = detail.rows[Symbol.asyncIterator]();
     const first = await rows.next();
     expect(first.done).toBe(false);

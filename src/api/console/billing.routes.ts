@@ -1,6 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../../core/context.js';
-import { billingDetail, billingParameters, billingSummary, billPeriods, type SummaryItem } from '../../billing/summary.js';
+import {
+  billingDetail,
+  billingParameters,
+  billingSummary,
+  billPeriods,
+  detailReadingFor,
+  type SummaryItem,
+} from '../../billing/summary.js';
 import { skuUnitsTrend, topChangedCustomers } from '../../billing/trends.js';
 import { csvCell, detailCsvStream, detailToWire, detailXlsxStream } from '../rest/detail-formats.js';
 import { xlsxBuffer, type SheetColumn } from '../spreadsheet.js';
@@ -173,13 +180,18 @@ export function consoleBillingRoutes(app: FastifyInstance, ctx: AppContext): voi
         ...(q.billable !== undefined ? { billable: q.billable } : {}),
       };
       if (q.format === 'csv' || q.format === 'xlsx') {
-        const detail = await billingDetail(ctx.db, auth.caller, filters);
+        const detail = await billingDetail(ctx.db, auth.caller, filters, detailReadingFor(ctx.database.engine));
         const file = `billing-detail-${detail.period.endDate}.${q.format}`;
         reply.header('Content-Disposition', `attachment; filename="${file}"`);
         if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').send(detailCsvStream(detail));
         return reply.type(XLSX).send(detailXlsxStream(detail, (e) => req.log.error({ err: e }, 'billing detail xlsx failed')));
       }
-      const detail = await billingDetail(ctx.db, auth.caller, { ...filters, page: { offset: q.offset, limit: q.limit } });
+      const detail = await billingDetail(
+        ctx.db,
+        auth.caller,
+        { ...filters, page: { offset: q.offset, limit: q.limit } },
+        detailReadingFor(ctx.database.engine),
+      );
       const items: Record<string, unknown>[] = [];
       for await (const row of detail.rows) items.push(detailToWire(row));
       const h = detail.header;

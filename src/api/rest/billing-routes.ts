@@ -5,7 +5,7 @@ import type { AppContext } from '../../core/context.js';
 import { DomainError } from '../../core/errors.js';
 import type { Caller } from '../../tenancy/caller.js';
 import { authenticateApiToken, tokenSigningKey } from '../../tenancy/api-tokens/api-token.service.js';
-import { billingDetail, billingParameters, billingSummary } from '../../billing/summary.js';
+import { billingDetail, billingParameters, billingSummary, detailReadingFor } from '../../billing/summary.js';
 import { ok, sendError } from './envelope.js';
 import { assertPrintable, decodePathSegment, lowerKeys, optionalFlag, optionalId, optionalText } from './params.js';
 import { detailCsvStream, detailJsonStream, detailXlsxStream } from './detail-formats.js';
@@ -183,13 +183,18 @@ async function detailHandler(ctx: AppContext, caller: Caller, req: FastifyReques
   const billable = optionalFlag(q, 'billable');
   const serviceSearch = optionalText(q, 'serviceSearch');
   const userSearch = optionalText(q, 'userSearch');
-  const detail = await billingDetail(ctx.db, caller, {
-    endDate,
-    ...(customerId !== undefined ? { customerId } : {}),
-    ...(billable !== undefined ? { billable } : {}),
-    ...(serviceSearch ? { serviceSearch } : {}),
-    ...(userSearch ? { userSearch } : {}),
-  });
+  const detail = await billingDetail(
+    ctx.db,
+    caller,
+    {
+      endDate,
+      ...(customerId !== undefined ? { customerId } : {}),
+      ...(billable !== undefined ? { billable } : {}),
+      ...(serviceSearch ? { serviceSearch } : {}),
+      ...(userSearch ? { userSearch } : {}),
+    },
+    detailReadingFor(ctx.database.engine),
+  );
   const file = `billing-detail-${detail.period.endDate}`;
   if (format === 'csv') {
     return reply

@@ -30,16 +30,12 @@ export function detailJsonStream(detail: BillingDetail): Readable {
     (async function* () {
       yield '{"data":{"items":[';
       let first = true;
-      let batch = '';
-      for await (const json of detail.jsonRows) {
-        batch += (first ? '' : ',') + json;
+      for await (const chunk of detail.jsonChunks) {
+        if (!first) yield ',';
         first = false;
-        if (batch.length >= 64 * 1024) {
-          yield batch;
-          batch = '';
-        }
+        yield chunk;
       }
-      yield `${batch}],${headerJson(detail)}},"errorMessage":null,"success":true,"responseCode":200}`;
+      yield `],${headerJson(detail)}},"errorMessage":null,"success":true,"responseCode":200}`;
     })(),
     { objectMode: false },
   );
