@@ -2,6 +2,7 @@
  * Readers of the billing run's result, used by the External REST API and the PSA sync.
  * Quantities are exact decimal strings ("3", "2.5"); nothing here sums in JavaScript.
  */
+import { setImmediate as turnOfTheEventLoop } from 'node:timers/promises';
 import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../core/db/database.js';
 import { customerNotFound } from '../core/errors.js';
@@ -377,8 +378,6 @@ async function countInChunks(
   const rest = await sql<{ n: number }>`select count(*)::int as n from (select 1 ${from} ${inKeyOrderAfter(key)}) r`.execute(db);
   return counted + Number(rest.rows[0]?.n ?? 0);
 }
-
-const turnOfTheEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Row texts joined by commas into one UTF-8 buffer: the strings die in the turn their chunk

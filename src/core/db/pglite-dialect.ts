@@ -1,3 +1,4 @@
+import { setImmediate as turnOfTheEventLoop } from 'node:timers/promises';
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import { currentDeadline, requestTimedOut } from '../request-context.js';
 import {
@@ -58,7 +59,7 @@ async function shareTheThread(): Promise<void> {
     setImmediate(() => (sliceStartedAt = undefined));
     return;
   }
-  if (now - sliceStartedAt >= SLICE_MS) await new Promise<void>((resolve) => setImmediate(resolve));
+  if (now - sliceStartedAt >= SLICE_MS) await turnOfTheEventLoop();
 }
 
 const READ_ONLY = /^\s*(select|show|fetch|declare|close)\b/i;
