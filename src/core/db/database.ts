@@ -17,6 +17,7 @@ import {
 import { currentDeadline, requestTimedOut } from '../request-context.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { preparingPool } from './prepared-statements.js';
+import { copyOutPool, type CopyOut } from './copy-out.js';
 import type { Tables } from './tables.js';
 
 export type DB = Kysely<Tables>;
@@ -56,7 +57,12 @@ export interface Database {
   writeClock?: () => number;
   /** Embedded only: the whole data directory as a tarball (backups, test templates). */
   dump?(compression?: 'none' | 'gzip'): Promise<Blob>;
+  /** Server only: a select's rows as `COPY … TO STDOUT` sends them (large downloads). */
+  copyOut?: CopyOut;
 }
+
+/** Downloads streamed by COPY at once; more read the ordinary way (see copy-out.ts). */
+const COPY_CONNECTIONS = 4;
 
 export class DatabaseOpenError extends Error {
   override name = 'DatabaseOpenError';
@@ -94,6 +100,7 @@ async function openServer(url: string): Promise<Database> {
     throw new DatabaseOpenError(`cannot connect to DATABASE_URL: ${(e as Error).message}`);
   }
   const canceller = serverPool({ connectionString: withDefaultUser(url), max: 1 });
+  const copies = serverPool({ connectionString: withDefaultUser(url), max: COPY_CONNECTIONS, options: '-c TimeZone=UTC' });
   const db = new Kysely<Tables>({
     dialect: new PostgresDialect({ pool: new DeadlinePool(preparingPool(pool), canceller), cursor: Cursor }),
   });
@@ -109,9 +116,11 @@ async function openServer(url: string): Promise<Database> {
       },
       listen: (channel, onNotify, onReconnect) => listenOnServer(url, channel, onNotify, onReconnect),
     },
+    copyOut: copyOutPool(copies, COPY_CONNECTIONS),
     close: async () => {
       await db.destroy();
       await canceller.end();
+      await copies.end();
     },
   };
 }
