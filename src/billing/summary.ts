@@ -4,7 +4,9 @@
  */
 import { setImmediate as turnOfTheEventLoop } from 'node:timers/promises';
 import { sql, type RawBuilder } from 'kysely';
-import type { Executor } from '../core/db/database.js';
+import type { Database, Executor } from '../core/db/database.js';
+import type { CopyOut } from '../core/db/copy-out.js';
+import { currentDeadline } from '../core/request-context.js';
 import { customerNotFound } from '../core/errors.js';
 import { customerInScopeSql, escapeLike, pathInScope, type Caller } from '../tenancy/caller.js';
 import { billPeriods, ensurePeriods, findPeriodByEndDate, parseDateRef, periodNotFound, type BillPeriod } from './periods/bill-periods.js';
@@ -265,32 +267,37 @@ export interface BillingDetail {
   /** Rows in ledger order (serviceChangeID), read in chunks: never the whole period in memory. */
   rows: AsyncIterable<DetailItem>;
   /**
-   * The same rows a chunk at a time, each row already the seed's JSON object (dates as ISO strings,
-   * decimals as numbers, fields in DETAIL_FIELDS order), serialised by the database and joined by
-   * commas as UTF-8: the detail endpoint's JSON answer streams at close to the speed the database
-   * can produce rows, instead of building and stringifying 53 JavaScript values a row.
+   * The same rows as the JSON array's content (`row,row,…`, without the brackets) in UTF-8 pieces
+   * to write as they come: each row is the seed's JSON object (dates as ISO strings, decimals as
+   * numbers, fields in DETAIL_FIELDS order) made by the database, so the endpoint's JSON answer
+   * streams at close to the speed the database produces rows, instead of building and
+   * stringifying 53 JavaScript values a row.
    */
-  jsonChunks: AsyncIterable<Buffer>;
+  json: AsyncIterable<Buffer>;
 }
 
 /**
  * How a detail is read: `chunkSize` rows a statement, `countChunk` rows counted a statement
- * before the rows stream.
+ * before the rows stream; on a server, the JSON through `copyOut` when it has a connection free.
  */
 export interface DetailReading {
   chunkSize: number;
   countChunk: number;
+  copyOut?: CopyOut | undefined;
 }
 
 /**
  * The embedded database runs each statement on this thread: 250-row chunks (about 10 ms each) and
  * 10,000-row counts, the event loop turning between them, so that a CortexAPI GET waits for one
- * short statement, not a run of them. A server reads 1,000 rows a statement. Larger chunks cost
- * memory: a 5,000-row chunk's 6.5 MB of row strings outlived the young generation, and the
- * server's RSS grew by 230–250 MB over a 415k-row stream (docs/decisions.md, issue 15).
+ * short statement, not a run of them. A server reads 1,000 rows a statement, and streams the JSON
+ * through COPY: rows read through the driver, even in small chunks, were promoted out of V8's
+ * young generation often enough to grow the server's RSS by up to 165 MB over a million rows
+ * (docs/decisions.md, issue 15).
  */
-export function detailReadingFor(engine: 'pglite' | 'postgres'): DetailReading {
-  return engine === 'pglite' ? { chunkSize: 250, countChunk: 10_000 } : { chunkSize: 1000, countChunk: 50_000 };
+export function detailReadingFor(database: Pick<Database, 'engine' | 'copyOut'>): DetailReading {
+  return database.engine === 'pglite'
+    ? { chunkSize: 250, countChunk: 10_000 }
+    : { chunkSize: 1000, countChunk: 50_000, copyOut: database.copyOut };
 }
 
 /**
@@ -320,6 +327,7 @@ export async function billingDetail(db: Executor, caller: Caller, q: DetailQuery
   const inKeyOrderAfter = (key: RowKey | undefined) =>
     sql`${key ? sql`and (i.service_change_id, i.id) > (${key.keyChange}, ${key.keyItem})` : sql``} order by i.service_change_id, i.id`;
   const resultCount = await countInChunks(db, from, inKeyOrderAfter, reading.countChunk);
+  const deadline = currentDeadline();
   const select = (wire: boolean, after: RowKey | undefined, limit: RawBuilder<unknown>) => sql<DetailItem & RowKey>`
     select ${detailColumns(period, header, resultCount, wire)}, i.service_change_id as "keyChange", i.id as "keyItem"
     ${from} ${inKeyOrderAfter(after)} ${limit}`;
@@ -348,9 +356,27 @@ export async function billingDetail(db: Executor, caller: Caller, q: DetailQuery
         }
       },
     },
-    jsonChunks: {
+    json: {
       async *[Symbol.asyncIterator]() {
-        for await (const chunk of chunks(true)) yield utf8Joined(chunk.map((row) => (row as unknown as { json: string }).json));
+        const copied = q.page
+          ? undefined
+          : reading.copyOut?.(
+              sql`select ${detailColumns(period, header, resultCount, true)} ${from} ${inKeyOrderAfter(undefined)}`.compile(db),
+              COPY_JSON_TEXTS,
+              deadline,
+            );
+        if (copied) {
+          yield* commaJoined(copied);
+          return;
+        }
+        let first = true;
+        for await (const chunk of chunks(true)) {
+          yield utf8Joined(
+            chunk.map((row) => (row as unknown as { json: string }).json),
+            !first,
+          );
+          first = false;
+        }
       },
     },
   };
@@ -380,20 +406,47 @@ async function countInChunks(
 }
 
 /**
- * Row texts joined by commas into one UTF-8 buffer: the strings die in the turn their chunk
- * arrives, and the chunk waits to be written outside the JS heap. (`join` would make one string
- * of the whole chunk, too big for the young generation.)
+ * Row texts joined by commas into one UTF-8 buffer (with a leading comma when `more` follows an
+ * earlier chunk): the strings die in the turn their chunk arrives, and the chunk waits to be
+ * written outside the JS heap. (`join` would make one string of the whole chunk, too big for the
+ * young generation.)
  */
-function utf8Joined(texts: string[]): Buffer {
-  let size = Math.max(0, texts.length - 1);
+function utf8Joined(texts: string[], more: boolean): Buffer {
+  let size = Math.max(0, texts.length - (more ? 0 : 1));
   for (const text of texts) size += Buffer.byteLength(text);
   const joined = Buffer.allocUnsafeSlow(size);
   let at = 0;
   texts.forEach((text, i) => {
-    if (i > 0) at = joined.writeUInt8(0x2c, at);
+    if (i > 0 || more) at = joined.writeUInt8(COMMA, at);
     at += joined.write(text, at);
   });
   return joined;
+}
+
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+
+/**
+ * COPY's CSV format writes a one-column row exactly as it is, ended by a newline, unless the text
+ * holds the delimiter, the quote, a carriage return or a newline. A JSON text from `row_to_json`
+ * holds no control character (JSON escapes them all), so with two control characters as delimiter
+ * and quote every row comes out as its JSON text and a newline, and every newline ends a row.
+ */
+const COPY_JSON_TEXTS = "(FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')";
+
+/**
+ * COPY's rows (`text\ntext\n`, in buffers that may end anywhere) as `text,text`: each row's
+ * newline becomes a comma, and the last one is dropped. The buffers are the copy's own.
+ */
+async function* commaJoined(copied: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let owed = false;
+  for await (const buffer of copied) {
+    if (!buffer.length) continue;
+    if (owed) yield Buffer.from([COMMA]);
+    owed = buffer[buffer.length - 1] === NEWLINE;
+    for (let at = buffer.indexOf(NEWLINE); at !== -1; at = buffer.indexOf(NEWLINE, at + 1)) buffer[at] = COMMA;
+    yield owed ? buffer.subarray(0, -1) : buffer;
+  }
 }
 
 /** Where a chunk of the detail ends: the next one starts after it. */

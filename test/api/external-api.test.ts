@@ -10,7 +10,9 @@ import { buildServer } from '../../src/api/server.js';
 import { setRoles, updateUser } from '../../src/tenancy/user.service.js';
 import { getService } from '../../src/catalog/catalog.service.js';
 import { runBilling } from '../../src/billing/run/run-billing.js';
-import { billingDetail, type DetailItem } from '../../src/billing/summary.js';
+import { billingDetail, detailReadingFor, type DetailItem, type DetailReading } from '../../src/billing/summary.js';
+import type { CopyOut } from '../../src/core/db/copy-out.js';
+import { TEST_ENGINE } from '../support/engine.js';
 import { detailToWire } from '../../src/api/rest/detail-formats.js';
 import { createApiToken, listApiTokens, deleteApiToken, tokenSigningKey } from '../../src/tenancy/api-tokens/api-token.service.js';
 import { callerForUser } from '../../src/tenancy/auth.service.js';
@@ -208,15 +210,43 @@ describe('GET /api/billing/{enddate}', () => {
 });
 
 describe('GET /api/billing/{enddate}/detail', () => {
-  it('serialises each row in the database exactly as the typed row would be on the wire, chunk for chunk', async () => {
-    const detail = await billingDetail(t.db, t.admin, { endDate: '2024-06-30' }, { chunkSize: 1, countChunk: 1 });
-    const typed: string[] = [];
-    for await (const row of detail.rows) typed.push(JSON.stringify(detailToWire(row)));
-    const json: string[] = [];
-    for await (const chunk of detail.jsonChunks) json.push(chunk.toString('utf8'));
-    expect(typed).toHaveLength(2);
-    expect(json).toEqual(typed);
-    expect(JSON.parse(json[0]!).address2).toBe('Flat "B" – Ünit\n2\\');
+  it('serialises each row in the database exactly as the typed row would be on the wire, chunk for chunk and through COPY', async () => {
+    let copies = 0;
+    const copyOut: CopyOut | undefined = t.ctx.database.copyOut && ((...a) => (copies++, t.ctx.database.copyOut!(...a)));
+    const readings: DetailReading[] = [
+      { chunkSize: 1, countChunk: 1 },
+      { chunkSize: 2, countChunk: 1 },
+      { ...detailReadingFor(t.ctx.database), copyOut },
+    ];
+    for (const reading of readings) {
+      const detail = await billingDetail(t.db, t.admin, { endDate: '2024-06-30' }, reading);
+      const typed: string[] = [];
+      for await (const row of detail.rows) typed.push(JSON.stringify(detailToWire(row)));
+      const pieces: Buffer[] = [];
+      for await (const piece of detail.json) pieces.push(piece);
+      const json = JSON.parse(`[${Buffer.concat(pieces).toString('utf8')}]`) as unknown[];
+      expect(typed).toHaveLength(2);
+      expect(json.map((row) => JSON.stringify(row))).toEqual(typed);
+      expect((json[0] as DetailItem).address2).toBe('Flat "B" – Ünit\n2\\');
+    }
+    // A server streams through COPY; the embedded database has none.
+    expect(copies).toBe(TEST_ENGINE === 'postgres' ? 1 : 0);
+  });
+
+  it('joins COPY rows split anywhere across buffers into one JSON array', async () => {
+    const rows = ['{"a":"x,\\n"}', '{"b":[1,2]}', '{"c":"é"}'];
+    const wire = Buffer.from(rows.map((r) => r + '\n').join(''));
+    for (let size = 1; size <= wire.length; size++) {
+      const buffers = Array.from({ length: Math.ceil(wire.length / size) }, (_, i) => Buffer.from(wire.subarray(i * size, (i + 1) * size)));
+      const copyOut: CopyOut = () =>
+        (async function* () {
+          yield* buffers;
+        })();
+      const detail = await billingDetail(t.db, t.admin, { endDate: '2024-06-30' }, { chunkSize: 1, countChunk: 1, copyOut });
+      const pieces: Buffer[] = [];
+      for await (const piece of detail.json) pieces.push(piece);
+      expect(Buffer.concat(pieces).toString('utf8')).toBe(rows.join(','));
+    }
   });
 
   it('counts the rows in chunks of any size to the same total the rows stream', async () => {
@@ -303,6 +333,9 @@ describe('GET /api/billing/{enddate}/detail', () => {
     expect(await count('serviceSearch=exchange')).toBe(2);
     expect(await count('serviceSearch=sharepoint')).toBe(0);
     expect(await count(`userSearch=${tree.customerA.adminUser.name.toUpperCase()}`)).toBe(1);
+    // Searches are values, never SQL, also where a server's COPY carries them as literals.
+    for (const search of ["' or ''='", "\\' or 1=1 --", '%', '_'])
+      expect(await count(`userSearch=${encodeURIComponent(search)}&serviceSearch=${encodeURIComponent(search)}`)).toBe(0);
   });
 
   it('answers text/csv by Accept header or format=csv', async () => {

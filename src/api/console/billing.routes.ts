@@ -180,7 +180,7 @@ export function consoleBillingRoutes(app: FastifyInstance, ctx: AppContext): voi
         ...(q.billable !== undefined ? { billable: q.billable } : {}),
       };
       if (q.format === 'csv' || q.format === 'xlsx') {
-        const detail = await billingDetail(ctx.db, auth.caller, filters, detailReadingFor(ctx.database.engine));
+        const detail = await billingDetail(ctx.db, auth.caller, filters, detailReadingFor(ctx.database));
         const file = `billing-detail-${detail.period.endDate}.${q.format}`;
         reply.header('Content-Disposition', `attachment; filename="${file}"`);
         if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').send(detailCsvStream(detail));
@@ -190,7 +190,7 @@ export function consoleBillingRoutes(app: FastifyInstance, ctx: AppContext): voi
         ctx.db,
         auth.caller,
         { ...filters, page: { offset: q.offset, limit: q.limit } },
-        detailReadingFor(ctx.database.engine),
+        detailReadingFor(ctx.database),
       );
       const items: Record<string, unknown>[] = [];
       for await (const row of detail.rows) items.push(detailToWire(row));

@@ -193,7 +193,7 @@ async function detailHandler(ctx: AppContext, caller: Caller, req: FastifyReques
       ...(serviceSearch ? { serviceSearch } : {}),
       ...(userSearch ? { userSearch } : {}),
     },
-    detailReadingFor(ctx.database.engine),
+    detailReadingFor(ctx.database),
   );
   const file = `billing-detail-${detail.period.endDate}`;
   if (format === 'csv') {

@@ -29,12 +29,7 @@ export function detailJsonStream(detail: BillingDetail): Readable {
   return Readable.from(
     (async function* () {
       yield '{"data":{"items":[';
-      let first = true;
-      for await (const chunk of detail.jsonChunks) {
-        if (!first) yield ',';
-        first = false;
-        yield chunk;
-      }
+      yield* detail.json;
       yield `],${headerJson(detail)}},"errorMessage":null,"success":true,"responseCode":200}`;
     })(),
     { objectMode: false },
