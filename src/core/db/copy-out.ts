@@ -13,6 +13,7 @@ export interface CompiledStatement {
  * the socket, with no row objects or strings on the JS heap, as fast as the reader takes them
  * (a paused reader stops the socket, and the server waits). Undefined when every connection kept
  * for copies is busy: the caller then reads the ordinary way. `signal` aborted stops the copy.
+ * What it returns holds one of those connections until it is read to its end or stopped (`return`).
  */
 export type CopyOut = (statement: CompiledStatement, options: string, signal?: AbortSignal) => AsyncIterable<Buffer> | undefined;
 
