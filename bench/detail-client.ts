@@ -12,6 +12,8 @@ export interface DetailClientResult {
   ms: number;
   idleGets: number[];
   busyGets: number[];
+  /** When the slowest GET beside the stream started (ISO, UTC): to hold against the database's log. */
+  slowestBusyGetAt: string | null;
 }
 
 /** What billing.bench.ts hands the client, as JSON in its one argument. */
@@ -80,13 +82,20 @@ async function main(job: DetailClientJob): Promise<DetailClientResult> {
   const started = performance.now();
   let streaming = job.probe;
   const busyGets: number[] = [];
+  let slowestBusyGetAt: string | null = null;
+  let slowest = -1;
   const probe = (async () => {
-    while (streaming) busyGets.push(await cortexGet(job));
+    while (streaming) {
+      const at = new Date().toISOString();
+      const ms = await cortexGet(job);
+      busyGets.push(ms);
+      if (ms > slowest) [slowest, slowestBusyGetAt] = [ms, at];
+    }
   })();
   const { rows, bytes } = await streamDetail(job).finally(() => (streaming = false));
   const ms = Math.round(performance.now() - started);
   await probe;
-  return { rows, bytes, ms, idleGets, busyGets };
+  return { rows, bytes, ms, idleGets, busyGets, slowestBusyGetAt };
 }
 
 process.stdout.write(JSON.stringify(await main(JSON.parse(process.argv[2]!) as DetailClientJob)) + '\n');
