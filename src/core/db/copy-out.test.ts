@@ -48,7 +48,7 @@ describe.skipIf(TEST_ENGINE !== 'postgres')('copyOutPool', () => {
   beforeAll(async () => {
     t = await openTestDatabase();
     pool = serverPool({ connectionString: withDefaultUser(t.url!), max: 1, application_name: APP });
-    copyOut = copyOutPool(pool, 1);
+    copyOut = copyOutPool(pool);
   });
   afterAll(async () => {
     await pool.end();

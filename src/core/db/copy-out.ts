@@ -18,13 +18,13 @@ export interface CompiledStatement {
 export type CopyOut = (statement: CompiledStatement, options: string, signal?: AbortSignal) => AsyncIterable<Buffer> | undefined;
 
 /**
- * Copies run on connections of their own, at most `max` at once, so that long downloads never take
- * the main pool's connections from the requests they share the server with.
+ * Copies run on the pool's connections, at most its `max` at once: a pool of their own, so that
+ * long downloads never take the main pool's connections from the requests they share the server with.
  */
-export function copyOutPool(pool: pg.Pool, max: number): CopyOut {
+export function copyOutPool(pool: pg.Pool): CopyOut {
   let copying = 0;
   return (statement, options, signal) => {
-    if (copying >= max) return undefined;
+    if (copying >= pool.options.max) return undefined;
     copying++;
     return copied(pool, `COPY (${withLiterals(statement)}) TO STDOUT ${options}`, signal, () => copying--);
   };

@@ -116,7 +116,7 @@ async function openServer(url: string): Promise<Database> {
       },
       listen: (channel, onNotify, onReconnect) => listenOnServer(url, channel, onNotify, onReconnect),
     },
-    copyOut: copyOutPool(copies, COPY_CONNECTIONS),
+    copyOut: copyOutPool(copies),
     close: async () => {
       await db.destroy();
       await canceller.end();
